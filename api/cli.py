@@ -1,0 +1,122 @@
+"""`flask init-db | load | report | generate`: the command line drives the same use cases as the API."""
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from api.render import REPORT_COLUMNS, to_csv, to_table
+from core.ingestion import Progress
+from core.sample_data import write_samples
+from core.services import Services
+from domain.errors import DomainError
+from domain.tables import Table
+
+
+def _services() -> Services:
+    return current_app.extensions["services"]
+
+
+class _Bar:
+    """A progress bar on stderr when it is a terminal; silent otherwise, so stdout stays pure JSON."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._table = None
+        self._shown = 0
+
+    def __call__(self, progress: Progress) -> None:
+        if not sys.stderr.isatty():
+            return
+        if progress.table != self._table:
+            self.close()
+            self._table, self._shown = progress.table, 0
+            self._bar = click.progressbar(length=progress.bytes_total or 0, label=progress.table,
+                                          file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(progress.bytes_done - self._shown)
+        self._shown = progress.bytes_done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the schema."""
+    _services().upgrade_schema()
+    click.echo("schema is up to date", err=True)
+
+
+@click.command("load")
+@click.argument("table", default="all")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Load this local CSV instead of the table's file in storage.")
+def load(table: str, path: Path | None) -> None:
+    """Load departments, jobs, hired_employees or all of them, and print the summary as JSON."""
+    ingestion = _services().ingestion
+    task_id = f"cli-{uuid.uuid4().hex}"
+    bar = _Bar()
+    try:
+        if table == "all":
+            if path:
+                raise click.UsageError("--file names one table's file: give the table too")
+            summaries = ingestion.load_all(task_id, on_progress=bar)
+        elif path:
+            with path.open("rb") as stream:
+                summaries = [ingestion.load_stream(Table.from_name(table), stream, source=str(path),
+                                                   task_id=task_id, bytes_total=path.stat().st_size,
+                                                   on_progress=bar)]
+        else:
+            summaries = [ingestion.load_blob(Table.from_name(table), task_id, on_progress=bar)]
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        bar.close()
+    click.echo(json.dumps([s.as_dict() for s in summaries] if table == "all" else summaries[0].as_dict()))
+
+
+@click.command("report")
+@click.argument("name", type=click.Choice(sorted(REPORT_COLUMNS)))
+@click.option("--year", type=int, default=2021, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def report(name: str, year: int, fmt: str) -> None:
+    """Print report 1 (hired-by-quarter) or report 2 (hiring-above-average) for a year."""
+    reports = _services().reports
+    try:
+        rows = reports.hired_by_quarter(year) if name == "hired-by-quarter" else reports.hiring_above_average(year)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    columns = REPORT_COLUMNS[name]
+    text = json.dumps(rows) + "\n" if fmt == "json" else (to_csv if fmt == "csv" else to_table)(rows, columns)
+    click.echo(text, nl=False)
+
+
+@click.command("generate")
+@click.option("--rows", type=click.IntRange(min=0), required=True, help="Rows of hired_employees.csv.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--seed", type=int, default=2021, show_default=True)
+@click.option("--departments", type=click.IntRange(min=1), default=12, show_default=True)
+@click.option("--jobs", type=click.IntRange(min=1), default=183, show_default=True)
+def generate(rows: int, out: Path, seed: int, departments: int, jobs: int) -> None:
+    """Write departments.csv, jobs.csv and hired_employees.csv with the originals' shape and error mix."""
+    out.mkdir(parents=True, exist_ok=True)
+    names = ("departments.csv", "jobs.csv", "hired_employees.csv")
+    files = [(out / name).open("w", encoding="utf-8", newline="") for name in names]
+    try:
+        write_samples(*files, rows=rows, seed=seed, departments=departments, jobs=jobs)
+    finally:
+        for f in files:
+            f.close()
+    click.echo(json.dumps({"out": str(out), "rows": rows, "seed": seed}))
+
+
+def register_commands(app: Flask) -> None:
+    for command in (init_db, load, report, generate):
+        app.cli.add_command(command)

@@ -1,0 +1,14 @@
+"""Errors the use cases raise; the API maps each kind to an HTTP status in one place."""
+from domain.errors import DomainError
+
+
+class NotFound(DomainError):
+    """A named thing (file, task, backup) does not exist."""
+
+
+class InvalidRequest(DomainError):
+    """The request is understood but its content cannot be used (422)."""
+
+
+class StoreUnavailable(DomainError):
+    """The database could not be reached or failed for a reason worth retrying."""

@@ -1,0 +1,110 @@
+"""The ingestion use case: stream rows, apply the rules, commit each batch as one transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from itertools import islice
+from typing import BinaryIO, Callable, Iterable, Iterator
+
+from core.csv_records import CsvRecords, Record
+from core.ports import BatchWrite, BlobStore, LoadStore
+from core.summary import LoadSummary
+from core.validation import BatchValidator
+from domain.rules import is_header
+from domain.tables import LOAD_ORDER, Table
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    table: str
+    rows_done: int
+    bytes_done: int
+    bytes_total: int | None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    iterator = iter(records)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _is_blank(record: Record) -> bool:
+    return record.problem is None and not any(f.strip() for f in record.fields)
+
+
+class Ingestion:
+    def __init__(self, store: LoadStore, blobs: BlobStore, batch_size: int = 1000,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self._store = store
+        self._blobs = blobs
+        self.batch_size = batch_size
+        self._clock = clock
+
+    def load_blob(self, table: Table, task_id: str, name: str | None = None, *, start: int = 0,
+                  limit: int | None = None, on_progress: ProgressCallback | None = None) -> LoadSummary:
+        """Loads a CSV from blob storage (the table's own file unless named)."""
+        name = name or table.file_name
+        total = self._blobs.size(name)
+        with self._blobs.open(name) as stream:
+            return self.load_stream(table, stream, source=name, task_id=task_id, bytes_total=total,
+                                    start=start, limit=limit, on_progress=on_progress)
+
+    def load_all(self, task_id: str, on_progress: ProgressCallback | None = None) -> list[LoadSummary]:
+        """Departments, jobs, then employees, so that every foreign key finds its parent."""
+        for table in LOAD_ORDER:
+            self._blobs.size(table.file_name)  # all three must be there before anything is loaded
+        return [self.load_blob(table, task_id, on_progress=on_progress) for table in LOAD_ORDER]
+
+    def load_stream(self, table: Table, stream: BinaryIO, *, source: str, task_id: str,
+                    bytes_total: int | None = None, start: int = 0, limit: int | None = None,
+                    on_progress: ProgressCallback | None = None) -> LoadSummary:
+        records = CsvRecords(stream)
+        summary = LoadSummary(table.value, source, task_id)
+        rows = self._data_rows(records, summary)
+        if start or limit is not None:
+            rows = islice(rows, start, None if limit is None else start + limit)
+
+        def progress(rows_done: int) -> None:
+            if on_progress:
+                on_progress(Progress(table.value, rows_done, records.bytes_read, bytes_total))
+
+        return self.load_records(table, rows, summary, progress)
+
+    def load_records(self, table: Table, records: Iterable[Record], summary: LoadSummary,
+                     progress: Callable[[int], None] = lambda rows: None,
+                     batch_size: int | None = None) -> LoadSummary:
+        """Commits the records batch by batch; batches a previous run of this task committed are
+        validated again (so repeated ids are still caught) but not written twice."""
+        validator = BatchValidator(table, summary.source, summary.task_id, self._store, self._clock)
+        committed = self._store.recorded_batches(summary.task_id, table)
+        rows_done = 0
+        for number, chunk in enumerate(_batches(records, batch_size or self.batch_size), start=1):
+            checked = validator.check(chunk)
+            result = committed.get(number) or self._store.commit_batch(BatchWrite(
+                table, summary.task_id, number, len(chunk), checked.rows, checked.rejections))
+            summary.batches.append(result)
+            rows_done += len(chunk)
+            progress(rows_done)
+        return summary
+
+    @staticmethod
+    def _data_rows(records: Iterable[Record], summary: LoadSummary) -> Iterator[Record]:
+        first = True
+        for record in records:
+            if _is_blank(record):
+                continue
+            if first:
+                first = False
+                if record.problem is None and is_header(record.fields):
+                    summary.header_skipped = True
+                    continue
+            yield record

@@ -1,0 +1,73 @@
+"""The ports the use cases need. Adapters in infra/ satisfy them structurally, without inheriting."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO, ContextManager, Iterable, Protocol, Sequence
+
+from core.summary import BatchSummary
+from domain.rejections import Rejection
+from domain.tables import Table
+
+
+@dataclass(frozen=True, slots=True)
+class BlobInfo:
+    name: str
+    size: int
+    modified: datetime
+
+
+class BlobStore(Protocol):
+    def open(self, name: str) -> ContextManager[BinaryIO]:
+        """A binary stream of the blob, read in chunks; raises core.errors.NotFound."""
+
+    def size(self, name: str) -> int: ...
+
+    def write(self, name: str, stream: BinaryIO) -> int:
+        """Stores the stream under the name, replacing any blob there; returns the bytes written."""
+
+    def list(self, prefix: str = "") -> list[BlobInfo]: ...
+
+    def check(self) -> None:
+        """Raises when the store cannot be reached."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchWrite:
+    """One batch as it goes to the database in one transaction."""
+
+    table: Table
+    task_id: str
+    batch: int
+    processed: int
+    rows: Sequence[tuple]
+    rejections: Sequence[Rejection]
+
+    def summary(self, inserted: int) -> BatchSummary:
+        """The batch's counts once the store knows how many of its valid rows were new."""
+        error_ids = tuple(r.row_id for r in self.rejections if r.row_id is not None)
+        return BatchSummary(self.batch, self.processed, inserted, len(self.rows) - inserted,
+                            len(self.rejections), error_ids)
+
+
+class LoadStore(Protocol):
+    def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]:
+        """Which of the ids exist in the table, in one query."""
+
+    def recorded_batches(self, task_id: str, table: Table) -> dict[int, BatchSummary]:
+        """The batches of this load already committed, for a load that is run again."""
+
+    def commit_batch(self, write: BatchWrite) -> BatchSummary:
+        """Inserts the rows not already there, logs the rejections and records the batch, in one
+        transaction; an id already present is counted, not changed. Raises core.errors.StoreUnavailable."""
+
+
+class RowReader(Protocol):
+    def page(self, table: Table, limit: int, offset: int) -> list[dict[str, Any]]: ...
+
+    def count(self, table: Table) -> int: ...
+
+    def rejections(self, table: Table | None, task_id: str | None, limit: int, offset: int) -> list[dict[str, Any]]: ...
+
+    def check(self) -> None:
+        """Raises when the database cannot be reached."""

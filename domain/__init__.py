@@ -1,0 +1,1 @@
+"""Entities and data rules of the HR migration. Pure Python: imports nothing but the standard library."""

@@ -1,0 +1,140 @@
+"""The data rules of the contract, one function per kind of field, each failure a readable reason."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, NamedTuple
+
+from domain.entities import Department, Employee, Job
+from domain.errors import RuleBroken
+from domain.tables import Table
+
+MAX_ID = 2_147_483_647  # the largest value of a SQL INTEGER column
+MAX_TEXT_LENGTH = 255  # the length of every string column
+_DIGITS = re.compile(r"[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _present(name: str, text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise RuleBroken(f"{name} is missing")
+    return text
+
+
+def parse_id(name: str, text: str) -> int:
+    text = _present(name, text)
+    if not _DIGITS.fullmatch(text):
+        raise RuleBroken(f"{name} '{text}' is not a positive integer")
+    value = int(text)
+    if value == 0:
+        raise RuleBroken(f"{name} '{text}' is not a positive integer")
+    if value > MAX_ID:
+        raise RuleBroken(f"{name} {text} is larger than the largest id {MAX_ID}")
+    return value
+
+
+def parse_text(name: str, text: str) -> str:
+    text = _present(name, text)
+    if len(text) > MAX_TEXT_LENGTH:
+        raise RuleBroken(f"{name} is {len(text)} characters long, longer than its column ({MAX_TEXT_LENGTH})")
+    return text
+
+
+def parse_datetime(name: str, text: str) -> datetime:
+    """ISO 8601; stored as naive UTC, a value without offset being UTC already."""
+    text = _present(name, text)
+    try:
+        value = datetime.fromisoformat(text)
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        raise RuleBroken(f"{name} '{text}' is not a valid ISO 8601 datetime") from None
+    return value
+
+
+class Reference(NamedTuple):
+    """A foreign key: the field at `position` names a row of `parent`."""
+
+    name: str
+    position: int
+    parent: Table
+
+
+@dataclass(frozen=True)
+class TableRules:
+    table: Table
+    fields: tuple[tuple[str, Callable[[str, str], Any]], ...]
+    entity: Callable[..., tuple]
+    references: tuple[Reference, ...] = ()
+    names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(name for name, _ in self.fields))
+
+
+RULES: dict[Table, TableRules] = {
+    Table.DEPARTMENTS: TableRules(
+        Table.DEPARTMENTS, (("id", parse_id), ("department", parse_text)), Department
+    ),
+    Table.JOBS: TableRules(Table.JOBS, (("id", parse_id), ("job", parse_text)), Job),
+    Table.HIRED_EMPLOYEES: TableRules(
+        Table.HIRED_EMPLOYEES,
+        (
+            ("id", parse_id),
+            ("name", parse_text),
+            ("datetime", parse_datetime),
+            ("department_id", parse_id),
+            ("job_id", parse_id),
+        ),
+        Employee,
+        (Reference("department_id", 3, Table.DEPARTMENTS), Reference("job_id", 4, Table.JOBS)),
+    ),
+}
+
+
+class RowCheck(NamedTuple):
+    """The parsed values of one row (None where a field broke a rule) and every reason it breaks."""
+
+    values: list[Any]
+    reasons: list[str]
+
+
+def check_fields(rules: TableRules, fields: list[str]) -> RowCheck:
+    if len(fields) != len(rules.fields):
+        expected = ", ".join(rules.names)
+        return RowCheck([], [f"expected {len(rules.fields)} fields ({expected}), found {len(fields)}"])
+    values: list[Any] = []
+    reasons: list[str] = []
+    for (name, parse), text in zip(rules.fields, fields):
+        try:
+            values.append(parse(name, text))
+        except RuleBroken as broken:
+            values.append(None)
+            reasons.append(str(broken))
+    return RowCheck(values, reasons)
+
+
+def missing_parent_reasons(rules: TableRules, values: list[Any], known: dict[Table, set[int]]) -> list[str]:
+    """Reasons for each reference whose parsed id names no row of its parent table."""
+    reasons = []
+    for ref in rules.references:
+        value = values[ref.position] if values else None
+        if value is not None and value not in known[ref.parent]:
+            reasons.append(f"{ref.name} {value} does not exist")
+    return reasons
+
+
+def duplicate_reason(id_: int) -> str:
+    return f"id {id_} appears earlier in this input; the first occurrence is taken"
+
+
+def is_header(fields: list[str]) -> bool:
+    """A first row whose id field is text rather than a number is a header.
+
+    A number that is not a valid id (`7.0`, `-1`) is a data row that breaks a rule, so it is
+    rejected with its reason instead of being skipped without a trace.
+    """
+    first = fields[0].strip() if fields else ""
+    return bool(first) and not _NUMBER.fullmatch(first)

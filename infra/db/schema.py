@@ -1,0 +1,70 @@
+"""The schema's one source of truth: migrations and `Create Tables.sql` are derived from it."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mssql, mysql
+
+from domain.rules import MAX_TEXT_LENGTH
+
+metadata = sa.MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# Microsecond precision everywhere: MariaDB's plain DATETIME would drop it, SQL Server's DATETIME round it.
+UtcDateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb").with_variant(
+    mssql.DATETIME2(), "mssql")
+
+
+def _text(name: str) -> sa.Column:
+    return sa.Column(name, sa.String(MAX_TEXT_LENGTH), nullable=False)
+
+
+def _id() -> sa.Column:
+    return sa.Column("id", sa.Integer, primary_key=True, autoincrement=False)
+
+
+departments = sa.Table("departments", metadata, _id(), _text("department"))
+jobs = sa.Table("jobs", metadata, _id(), _text("job"))
+hired_employees = sa.Table(
+    "hired_employees", metadata,
+    _id(),
+    _text("name"),
+    sa.Column("datetime", UtcDateTime, nullable=False, index=True),
+    sa.Column("department_id", sa.Integer, sa.ForeignKey("departments.id"), nullable=False),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False),
+)
+
+rejected_rows = sa.Table(
+    "rejected_rows", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("table_name", sa.String(32), nullable=False),
+    sa.Column("source", sa.String(MAX_TEXT_LENGTH), nullable=False),
+    sa.Column("line_number", sa.Integer, nullable=False),
+    sa.Column("raw_text", sa.Text, nullable=False),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("task_id", sa.String(64), nullable=False),
+    sa.Column("rejected_at", UtcDateTime, nullable=False),
+    # A batch committed again by a redelivered task logs each of its rows once.
+    sa.UniqueConstraint("task_id", "table_name", "line_number", name="uq_rejected_rows_task_line"),
+    sa.Index("ix_rejected_rows_table_name", "table_name", "id"),
+)
+
+# One row per committed batch of a load, written in the batch's own transaction: the checkpoint a
+# redelivered task resumes from, and the per-batch figures of its summary.
+load_batches = sa.Table(
+    "load_batches", metadata,
+    sa.Column("task_id", sa.String(64), primary_key=True),
+    sa.Column("table_name", sa.String(32), primary_key=True),
+    sa.Column("batch", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("processed", sa.Integer, nullable=False),
+    sa.Column("inserted", sa.Integer, nullable=False),
+    sa.Column("already_exists", sa.Integer, nullable=False),
+    sa.Column("errors", sa.Integer, nullable=False),
+    sa.Column("error_ids", sa.JSON, nullable=False),
+    sa.Column("committed_at", UtcDateTime, nullable=False),
+)
+
+TABLES = {"departments": departments, "jobs": jobs, "hired_employees": hired_employees}
