@@ -33,6 +33,9 @@ def challenge_dir() -> Path:
     return CHALLENGE_DIR
 
 
+_migrated: dict[str, sa.Engine] = {}  # one engine per test database, built on first use
+
+
 def _fresh_server_database(admin_url: str, service: str):
     """Creates a database of its own for this test session on the server, and drops it afterwards."""
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -43,9 +46,12 @@ def _fresh_server_database(admin_url: str, service: str):
     except sa.exc.OperationalError as error:
         admin.dispose()
         unavailable(service, str(error.orig).strip().splitlines()[0])
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
     try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
+        if url in _migrated:
+            _migrated.pop(url).dispose()
         with admin.connect() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
         admin.dispose()
@@ -67,7 +73,6 @@ def sqlite_url(tmp_path_factory) -> str:
 
 
 DATABASES = ["sqlite", "postgres", "mariadb"]
-_migrated: dict[str, sa.Engine] = {}
 
 
 @pytest.fixture(params=DATABASES)
@@ -86,8 +91,3 @@ def database_url(request) -> str:
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
     return Settings(database_url=database_url, storage_dir=tmp_path / "storage", var_dir=tmp_path / "var")
-
-
-def pytest_sessionfinish(session, exitstatus) -> None:
-    for engine in _migrated.values():
-        engine.dispose()

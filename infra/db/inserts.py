@@ -35,7 +35,9 @@ def insert_new_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple])
 
 def _insert_on_conflict(insert):
     def run(conn: sa.Connection, table: sa.Table, records: list[dict]) -> int:
-        return conn.execute(insert(table).values(records).on_conflict_do_nothing(index_elements=["id"])).rowcount
+        # RETURNING counts exactly the rows that went in; rowcount is not reliable for every driver.
+        statement = insert(table).values(records).on_conflict_do_nothing(index_elements=["id"])
+        return len(conn.execute(statement.returning(table.c.id)).all())
     return run
 
 
