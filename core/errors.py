@@ -12,3 +12,7 @@ class InvalidRequest(DomainError):
 
 class StoreUnavailable(DomainError):
     """The database could not be reached or failed for a reason worth retrying."""
+
+
+class BrokerUnavailable(DomainError):
+    """The task broker could not take the task (503)."""

@@ -1,0 +1,125 @@
+"""Background work: the task record, the ports that keep and dispatch tasks, and the use case over them."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any, Callable, Protocol
+
+from core.errors import NotFound
+from core.ingestion import Progress
+
+
+class TaskState(str, Enum):
+    PENDING = "PENDING"
+    STARTED = "STARTED"
+    RETRY = "RETRY"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TaskState.SUCCESS, TaskState.FAILURE)
+
+
+@dataclass
+class TaskRecord:
+    id: str
+    kind: str
+    args: dict[str, Any]
+    state: TaskState
+    submitted_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    progress: dict[str, Any] = field(default_factory=dict)  # table, rows_done, bytes_done, bytes_total
+    result: Any = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["task_id"] = data.pop("id")
+        data["state"] = self.state.value
+        for key in ("submitted_at", "started_at", "finished_at"):
+            data[key] = data[key].isoformat() + "Z" if data[key] else None
+        return data
+
+
+class TaskRegistry(Protocol):
+    """Where tasks are recorded: the source of truth for /task-status and /task-list."""
+
+    def submitted(self, task_id: str, kind: str, args: dict[str, Any], at: datetime) -> None: ...
+
+    def started(self, task_id: str, at: datetime) -> None: ...
+
+    def progressed(self, task_id: str, progress: Progress) -> None: ...
+
+    def succeeded(self, task_id: str, result: Any, at: datetime) -> None: ...
+
+    def failed(self, task_id: str, error: str, at: datetime) -> None: ...
+
+    def retrying(self, task_id: str, error: str) -> None: ...
+
+    def get(self, task_id: str) -> TaskRecord | None: ...
+
+    def recent(self, limit: int) -> list[TaskRecord]:
+        """Newest first, every state."""
+
+    def unfinished(self) -> list[TaskRecord]:
+        """PENDING, STARTED or RETRY tasks, oldest first: what a worker that starts may have to take over."""
+
+    def check(self) -> None:
+        """Raises when the registry cannot be reached."""
+
+
+class TaskDispatcher(Protocol):
+    def dispatch(self, task_id: str, kind: str, args: dict[str, Any]) -> None:
+        """Hands the task to a worker; raises core.errors.BrokerUnavailable when the broker cannot take it."""
+
+    def check(self) -> None: ...
+
+
+class Tasks:
+    """Submit work, follow it, and run it in a worker: the only way long work starts."""
+
+    def __init__(self, registry: TaskRegistry, dispatcher: TaskDispatcher,
+                 handlers: dict[str, Callable[..., Any]], clock: Callable[[], datetime],
+                 new_id: Callable[[], str]) -> None:
+        self._registry = registry
+        self._dispatcher = dispatcher
+        self._handlers = handlers
+        self._clock = clock
+        self._new_id = new_id
+
+    def submit(self, kind: str, args: dict[str, Any]) -> str:
+        if kind not in self._handlers:
+            raise ValueError(f"no handler for task kind '{kind}'")
+        task_id = self._new_id()
+        self._registry.submitted(task_id, kind, args, self._clock())
+        try:
+            self._dispatcher.dispatch(task_id, kind, args)
+        except Exception as error:
+            self._registry.failed(task_id, f"could not be queued: {error}", self._clock())
+            raise
+        return task_id
+
+    def status(self, task_id: str) -> TaskRecord:
+        record = self._registry.get(task_id)
+        if record is None:
+            raise NotFound(f"no task with id '{task_id}'")
+        return record
+
+    def recent(self, limit: int) -> list[TaskRecord]:
+        return self._registry.recent(limit)
+
+    def run(self, task_id: str, kind: str, args: dict[str, Any]) -> Any:
+        """Runs the task in this worker, recording its start, progress and end; errors propagate
+        after being recorded, so the worker's own retry policy still sees them."""
+        self._registry.started(task_id, self._clock())
+        try:
+            result = self._handlers[kind](task_id=task_id,
+                                          on_progress=lambda p: self._registry.progressed(task_id, p), **args)
+        except Exception as error:
+            self._registry.failed(task_id, str(error) or type(error).__name__, self._clock())
+            raise
+        self._registry.succeeded(task_id, result, self._clock())
+        return result
