@@ -1,0 +1,190 @@
+"""In-memory fakes of our own ports: the unit tier runs the use cases on these, never on a database."""
+from __future__ import annotations
+
+import io
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any, BinaryIO, Iterable, Iterator
+
+from core.errors import BrokerUnavailable, NotFound, StoreUnavailable
+from core.ingestion import Progress
+from core.ports import BatchWrite, BlobInfo
+from core.reports import DepartmentHires, QuarterlyHires
+from core.summary import BatchSummary
+from core.tasks import TaskRecord, TaskState
+from domain.rejections import Rejection
+from domain.tables import Table
+
+
+class FakeLoadStore:
+    """Rows per table keyed by id, the rejection log and the committed batches, as the SQL store keeps them.
+
+    `fail_on_commit=N` makes the Nth call of commit_batch fail after staging its rows, as a database
+    would fail mid-transaction; the staged rows are thrown away, so nothing of that batch is applied.
+    """
+
+    def __init__(self, fail_on_commit: int | None = None) -> None:
+        self.tables: dict[Table, dict[int, tuple]] = {table: {} for table in Table}
+        self.rejections: list[Rejection] = []
+        self.batches: dict[tuple[str, Table], dict[int, BatchSummary]] = {}
+        self.commit_calls: list[tuple[str, Table, int]] = []  # every call, failed ones included
+        self.fail_on_commit = fail_on_commit
+
+    def add(self, table: Table, *rows: tuple) -> None:
+        """Rows already in the database before the test's load."""
+        for row in rows:
+            self.tables[table][row[0]] = row
+
+    def rows(self, table: Table) -> list[tuple]:
+        return sorted(self.tables[table].values())
+
+    def reasons_by_line(self, table: Table) -> dict[int, tuple[str, ...]]:
+        return {r.line_number: r.reasons for r in self.rejections if r.table is table}
+
+    def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]:
+        return set(ids) & self.tables[table].keys()
+
+    def recorded_batches(self, task_id: str, table: Table) -> dict[int, BatchSummary]:
+        return dict(self.batches.get((task_id, table), {}))
+
+    def commit_batch(self, write: BatchWrite) -> BatchSummary:
+        self.commit_calls.append((write.task_id, write.table, write.batch))
+        recorded = self.batches.get((write.task_id, write.table), {})
+        if write.batch in recorded:  # the real store's unique key: a second delivery keeps the first figures
+            return recorded[write.batch]
+        staged = dict(self.tables[write.table])
+        inserted = 0
+        for row in write.rows:
+            if row[0] not in staged:
+                staged[row[0]] = row
+                inserted += 1
+        if len(self.commit_calls) == self.fail_on_commit:
+            raise StoreUnavailable(f"commit {self.fail_on_commit} failed (as told)")
+        self.tables[write.table] = staged
+        self.rejections.extend(write.rejections)
+        summary = write.summary(inserted)
+        self.batches.setdefault((write.task_id, write.table), {})[write.batch] = summary
+        return summary
+
+
+class FakeBlobStore:
+    def __init__(self, blobs: dict[str, bytes] | None = None) -> None:
+        self.blobs: dict[str, bytes] = dict(blobs or {})
+        self.opened: list[str] = []
+        self.modified = datetime(2021, 1, 1)
+
+    @contextmanager
+    def open(self, name: str) -> Iterator[BinaryIO]:
+        if name not in self.blobs:
+            raise NotFound(f"file '{name}' is not in storage")
+        self.opened.append(name)
+        yield io.BytesIO(self.blobs[name])
+
+    def size(self, name: str) -> int:
+        if name not in self.blobs:
+            raise NotFound(f"file '{name}' is not in storage")
+        return len(self.blobs[name])
+
+    def write(self, name: str, stream: BinaryIO) -> int:
+        self.blobs[name] = stream.read()
+        return len(self.blobs[name])
+
+    def list(self, prefix: str = "") -> list[BlobInfo]:
+        return [BlobInfo(name, len(data), self.modified)
+                for name, data in sorted(self.blobs.items()) if name.startswith(prefix)]
+
+    def check(self) -> None:
+        return None
+
+
+def _within(moment: datetime, start: datetime, end: datetime) -> bool:
+    return start <= moment < end
+
+
+class FakeReportQueries:
+    """Counts over a FakeLoadStore's rows in plain Python, as the SQL does; in no particular order."""
+
+    def __init__(self, store: FakeLoadStore) -> None:
+        self._store = store
+        self.calls: list[tuple[str, tuple[datetime, ...]]] = []
+
+    def hires_by_quarter(self, quarter_starts: list[datetime]) -> list[QuarterlyHires]:
+        self.calls.append(("hires_by_quarter", tuple(quarter_starts)))
+        departments, jobs = self._store.tables[Table.DEPARTMENTS], self._store.tables[Table.JOBS]
+        counts: dict[tuple[str, str], list[int]] = {}
+        for employee in self._store.tables[Table.HIRED_EMPLOYEES].values():
+            for quarter in range(4):
+                if _within(employee.datetime, quarter_starts[quarter], quarter_starts[quarter + 1]):
+                    key = (departments[employee.department_id].department, jobs[employee.job_id].job)
+                    counts.setdefault(key, [0, 0, 0, 0])[quarter] += 1
+        return [QuarterlyHires(d, j, *q) for (d, j), q in reversed(list(counts.items()))]
+
+    def departments_above_mean(self, start: datetime, end: datetime) -> list[DepartmentHires]:
+        self.calls.append(("departments_above_mean", (start, end)))
+        departments = self._store.tables[Table.DEPARTMENTS]
+        hired = {id_: 0 for id_ in departments}
+        for employee in self._store.tables[Table.HIRED_EMPLOYEES].values():
+            if _within(employee.datetime, start, end):
+                hired[employee.department_id] += 1
+        total = sum(hired.values())
+        return [DepartmentHires(id_, departments[id_].department, count)
+                for id_, count in hired.items() if count * len(hired) > total]
+
+
+class FakeTaskRegistry:
+    def __init__(self) -> None:
+        self.records: dict[str, TaskRecord] = {}
+        self.progress_seen: list[Progress] = []
+
+    def submitted(self, task_id: str, kind: str, args: dict[str, Any], at: datetime) -> None:
+        self.records[task_id] = TaskRecord(task_id, kind, dict(args), TaskState.PENDING, at)
+
+    def started(self, task_id: str, at: datetime) -> None:
+        record = self.records[task_id]
+        record.state, record.started_at = TaskState.STARTED, at
+
+    def progressed(self, task_id: str, progress: Progress) -> None:
+        self.progress_seen.append(progress)
+        self.records[task_id].progress = asdict(progress)
+
+    def succeeded(self, task_id: str, result: Any, at: datetime) -> None:
+        record = self.records[task_id]
+        record.state, record.result, record.finished_at = TaskState.SUCCESS, result, at
+
+    def failed(self, task_id: str, error: str, at: datetime) -> None:
+        record = self.records[task_id]
+        record.state, record.error, record.finished_at = TaskState.FAILURE, error, at
+
+    def retrying(self, task_id: str, error: str) -> None:
+        record = self.records[task_id]
+        record.state, record.error = TaskState.RETRY, error
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        return self.records.get(task_id)
+
+    def recent(self, limit: int) -> list[TaskRecord]:
+        return sorted(self.records.values(), key=lambda r: r.submitted_at, reverse=True)[:limit]
+
+    def unfinished(self) -> list[TaskRecord]:
+        return sorted((r for r in self.records.values() if not r.state.finished), key=lambda r: r.submitted_at)
+
+    def check(self) -> None:
+        return None
+
+
+class FakeDispatcher:
+    """Remembers what it was handed; `down=True` makes it refuse, as a broker that cannot be reached."""
+
+    def __init__(self, down: bool = False) -> None:
+        self.dispatched: list[tuple[str, str, dict[str, Any]]] = []
+        self.down = down
+
+    def dispatch(self, task_id: str, kind: str, args: dict[str, Any]) -> None:
+        if self.down:
+            raise BrokerUnavailable("the broker is down (as told)")
+        self.dispatched.append((task_id, kind, args))
+
+    def check(self) -> None:
+        if self.down:
+            raise BrokerUnavailable("the broker is down (as told)")
