@@ -42,7 +42,10 @@ class _Lines:
         if len(raw) > self._max and not raw.endswith(b"\n"):
             self.bytes_read += self._skip_rest_of_line()
             self.problem = f"line is longer than {self._max} bytes"
-            raw = raw[:200] + b"\n"
+            # Only a glimpse is kept for the trace; the reader gets an empty line, so a quote in the
+            # cut-off text cannot open a field that swallows the lines after it.
+            self.pending.append(raw[:200].decode("utf-8", "replace") + "\n")
+            return "\n"
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
