@@ -27,7 +27,8 @@ def parse_id(name: str, text: str) -> int:
     text = _present(name, text)
     if not _DIGITS.fullmatch(text):
         raise RuleBroken(f"{name} '{text}' is not a positive integer")
-    value = int(text)
+    # Compared by length first: int() refuses strings of more than 4300 digits with a ValueError.
+    value = int(text) if len(text.lstrip("0")) <= len(str(MAX_ID)) else MAX_ID + 1
     if value == 0:
         raise RuleBroken(f"{name} '{text}' is not a positive integer")
     if value > MAX_ID:
