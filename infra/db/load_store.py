@@ -10,7 +10,7 @@ from core.errors import StoreUnavailable
 from core.ports import BatchWrite
 from core.summary import BatchSummary
 from domain.tables import Table
-from infra.db.inserts import insert_new_rows
+from infra.db.inserts import ConcurrentWrite, insert_new_rows
 from infra.db.schema import TABLES, load_batches, rejected_rows
 
 _ID_CHUNK = 1000  # ids per IN list, within every dialect's parameter limit
@@ -47,11 +47,14 @@ class SqlLoadStore:
                     task_id=write.task_id, table_name=write.table.value, committed_at=self._clock(),
                     **{k: v for k, v in summary.as_dict().items()}))
             return summary
-        except IntegrityError:
+        except IntegrityError as error:
             # Another delivery of the same task committed this batch first: its figures stand.
             recorded = self.recorded_batches(write.task_id, write.table).get(write.batch)
             if recorded is None:
-                raise
+                # A constraint the validation had checked (a parent row vanished meanwhile): the batch
+                # is rolled back and failed as retryable, as MariaDB's INSERT IGNORE path already does.
+                raise ConcurrentWrite(f"batch {write.batch} of {write.table.value} broke a constraint "
+                                      f"after validation: {error.orig}") from error
             return recorded
 
 

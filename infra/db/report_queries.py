@@ -23,7 +23,10 @@ def _hires_by_quarter() -> sa.Select:
         sa.select(departments.c.department, jobs.c.job, *(hires_in(q) for q in range(4)))
         .select_from(e.join(departments).join(jobs))
         .where(moment >= _QUARTERS[0], moment < _QUARTERS[4])
-        .group_by(departments.c.department, jobs.c.job)
+        # By id, not by name alone: under a case- or accent-insensitive collation (MariaDB's
+        # default utf8mb4_general_ci, SQL Server's *_CI_AS) "Engineering" and "engineering" would
+        # otherwise fall into one group.
+        .group_by(departments.c.id, departments.c.department, jobs.c.id, jobs.c.job)
     )
 
 
