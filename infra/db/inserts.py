@@ -25,12 +25,17 @@ def insert_new_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple])
         return 0
     keys = table.c.keys()
     dialect = conn.dialect.name
-    per_statement = max(1, _MAX_PARAMS.get(dialect, _DEFAULT_MAX_PARAMS) // len(keys))
+    per_statement = rows_per_statement(dialect, table)
     inserted = 0
     for start in range(0, len(rows), per_statement):
         records = [dict(zip(keys, row)) for row in rows[start:start + per_statement]]
         inserted += _INSERTERS.get(dialect, _insert_where_absent)(conn, table, records)
     return inserted
+
+
+def rows_per_statement(dialect: str, table: sa.Table) -> int:
+    """As many rows as one statement can carry within the dialect's limit of bound parameters."""
+    return max(1, _MAX_PARAMS.get(dialect, _DEFAULT_MAX_PARAMS) // len(table.c))
 
 
 def _insert_on_conflict(insert):
@@ -48,17 +53,23 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table, records: list[dict]) ->
     present = conn.execute(sa.select(sa.func.count()).where(table.c.id.in_(ids))).scalar_one()
     inserted = conn.execute(mysql_insert(table).values(records).prefix_with("IGNORE")).rowcount
     if inserted + present != len(records):
-        raise ConcurrentWrite(f"{len(records) - inserted - present} rows of {table.name} were neither inserted nor present")
+        missing = len(records) - inserted - present
+        raise ConcurrentWrite(f"{missing} rows of {table.name} were neither inserted nor present")
     return inserted
 
 
 def _insert_where_absent(conn: sa.Connection, table: sa.Table, records: list[dict]) -> int:
-    """Portable form (SQL Server): INSERT … SELECT FROM (VALUES …) WHERE NOT EXISTS."""
+    return conn.execute(insert_where_absent(table, records)).rowcount
+
+
+def insert_where_absent(table: sa.Table, records: list[dict]) -> sa.Insert:
+    """Portable form (SQL Server): INSERT … SELECT FROM (VALUES …) WHERE NOT EXISTS.
+    Built without a connection, so it can be compiled for a database that is not there."""
     keys = table.c.keys()
     incoming = sa.values(*[sa.column(k, table.c[k].type) for k in keys], name="incoming").data(
         [tuple(r[k] for k in keys) for r in records])
     absent = ~sa.exists().where(table.c.id == incoming.c.id)
-    return conn.execute(table.insert().from_select(keys, sa.select(incoming).where(absent))).rowcount
+    return table.insert().from_select(keys, sa.select(incoming).where(absent))
 
 
 _INSERTERS = {
