@@ -1,0 +1,136 @@
+"""The task use case over a fake registry and dispatcher: submit, follow, run, fail."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from itertools import count
+
+import pytest
+
+from core.errors import BrokerUnavailable, NotFound
+from core.ingestion import Progress
+from core.tasks import TaskRecord, Tasks, TaskState
+from domain.tables import Table
+from tests.unit.fakes import FakeDispatcher, FakeTaskRegistry
+
+START = datetime(2024, 5, 1, 12, 0, 0)
+
+
+def ticking_clock():
+    """A clock that moves one second each time it is read, so every recorded time is told apart."""
+    ticks = count()
+    return lambda: START + timedelta(seconds=next(ticks))
+
+
+def echo(task_id, on_progress, **args):
+    on_progress(Progress("departments", 5, 50, 100))
+    return {"task_id": task_id, **args}
+
+
+def fail(task_id, on_progress, message=""):
+    raise RuntimeError(message)
+
+
+@pytest.fixture
+def registry() -> FakeTaskRegistry:
+    return FakeTaskRegistry()
+
+
+@pytest.fixture
+def dispatcher() -> FakeDispatcher:
+    return FakeDispatcher()
+
+
+@pytest.fixture
+def tasks(registry, dispatcher) -> Tasks:
+    ids = (f"task-{n}" for n in count(1))
+    return Tasks(registry, dispatcher, {"echo": echo, "fail": fail}, ticking_clock(), lambda: next(ids))
+
+
+def test_submit_records_the_task_as_pending_and_dispatches_it(tasks, registry, dispatcher):
+    task_id = tasks.submit("echo", {"table": "jobs"})
+    assert task_id == "task-1"
+    assert dispatcher.dispatched == [("task-1", "echo", {"table": "jobs"})]
+    record = tasks.status(task_id)
+    assert (record.kind, record.args, record.state, record.submitted_at) == (
+        "echo", {"table": "jobs"}, TaskState.PENDING, START)
+
+
+def test_submit_of_an_unknown_kind_is_refused_before_anything_is_recorded(tasks, registry, dispatcher):
+    with pytest.raises(ValueError, match="no handler for task kind 'nope'"):
+        tasks.submit("nope", {})
+    assert registry.records == {} and dispatcher.dispatched == []
+
+
+def test_dispatcher_failure_marks_the_task_failed_and_is_raised(tasks, registry, dispatcher):
+    dispatcher.down = True
+    with pytest.raises(BrokerUnavailable):
+        tasks.submit("echo", {})
+    [record] = registry.records.values()
+    assert record.state is TaskState.FAILURE
+    assert record.error == "could not be queued: the broker is down (as told)"
+    assert record.finished_at is not None
+
+
+def test_status_of_an_unknown_task_is_not_found(tasks):
+    with pytest.raises(NotFound, match="no task with id 'missing'"):
+        tasks.status("missing")
+
+
+def test_run_records_start_progress_and_result(tasks, registry):
+    task_id = tasks.submit("echo", {"table": "jobs"})
+    assert tasks.run(task_id, "echo", {"table": "jobs"}) == {"task_id": task_id, "table": "jobs"}
+    record = tasks.status(task_id)
+    assert record.state is TaskState.SUCCESS and record.state.finished
+    assert record.result == {"task_id": task_id, "table": "jobs"}
+    assert record.progress == {"table": "departments", "rows_done": 5, "bytes_done": 50, "bytes_total": 100}
+    assert record.submitted_at < record.started_at < record.finished_at
+
+
+def test_run_failure_is_recorded_then_raised(tasks):
+    task_id = tasks.submit("fail", {"message": "disk on fire"})
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        tasks.run(task_id, "fail", {"message": "disk on fire"})
+    record = tasks.status(task_id)
+    assert (record.state, record.error, record.result) == (TaskState.FAILURE, "disk on fire", None)
+    assert record.finished_at is not None
+
+
+def test_failure_without_a_message_is_recorded_by_its_kind(tasks):
+    task_id = tasks.submit("fail", {})
+    with pytest.raises(RuntimeError):
+        tasks.run(task_id, "fail", {})
+    assert tasks.status(task_id).error == "RuntimeError"
+
+
+def test_recent_is_newest_first_and_limited(tasks):
+    ids = [tasks.submit("echo", {}) for _ in range(3)]
+    assert [r.id for r in tasks.recent(2)] == [ids[2], ids[1]]
+
+
+def test_task_runs_a_load_on_the_fakes_and_reports_its_progress(ingestion, blobs, registry, dispatcher, store):
+    blobs.blobs["jobs.csv"] = b"id,job\n1,Nurse\n2,Teacher\n"
+
+    def load(task_id, on_progress, table):
+        return ingestion.load_blob(Table(table), task_id, on_progress=on_progress).as_dict()
+
+    tasks = Tasks(registry, dispatcher, {"load": load}, ticking_clock(), lambda: "task-7")
+    task_id = tasks.submit("load", {"table": "jobs"})
+    result = tasks.run(task_id, "load", {"table": "jobs"})
+    assert result["total"]["inserted"] == 2 and len(store.rows(Table.JOBS)) == 2
+    assert tasks.status(task_id).progress == {"table": "jobs", "rows_done": 2, "bytes_done": 25,
+                                              "bytes_total": 25}
+
+
+def test_task_record_as_dict_speaks_plain_json_types():
+    record = TaskRecord("t1", "load", {"table": "jobs"}, TaskState.STARTED, START, started_at=START)
+    assert record.as_dict() == {
+        "task_id": "t1", "kind": "load", "args": {"table": "jobs"}, "state": "STARTED",
+        "submitted_at": "2024-05-01T12:00:00Z", "started_at": "2024-05-01T12:00:00Z", "finished_at": None,
+        "progress": {}, "result": None, "error": None}
+
+
+@pytest.mark.parametrize("state, finished", [(TaskState.PENDING, False), (TaskState.STARTED, False),
+                                             (TaskState.RETRY, False), (TaskState.SUCCESS, True),
+                                             (TaskState.FAILURE, True)])
+def test_only_success_and_failure_are_finished(state, finished):
+    assert state.finished is finished
