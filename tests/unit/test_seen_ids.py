@@ -1,0 +1,43 @@
+"""The ids taken in one input: a bitmap for ordinary ids, a set beyond it."""
+from __future__ import annotations
+
+import pytest
+
+from core.seen_ids import _BITMAP_LIMIT, SeenIds
+from domain.rules import MAX_ID
+
+
+def test_first_add_takes_the_id_and_the_second_says_it_was_taken():
+    seen = SeenIds()
+    assert seen.add(7) is True
+    assert seen.add(7) is False
+
+
+def test_neighbouring_ids_in_one_byte_are_told_apart():
+    seen = SeenIds()
+    assert [seen.add(i) for i in range(1, 17)] == [True] * 16
+    assert [seen.add(i) for i in range(1, 17)] == [False] * 16
+    assert seen.add(17) is True
+
+
+def test_ids_growing_out_of_order_keep_the_earlier_ones():
+    seen = SeenIds()
+    for id_ in (5, 1_000_000, 3, 70_000, 1):
+        assert seen.add(id_)
+    for id_ in (5, 1_000_000, 3, 70_000, 1):
+        assert not seen.add(id_)
+    assert seen.add(4) and seen.add(999_999)
+
+
+@pytest.mark.parametrize("id_", [_BITMAP_LIMIT - 1, _BITMAP_LIMIT, _BITMAP_LIMIT + 1, MAX_ID])
+def test_ids_at_and_beyond_the_bitmap_are_remembered(id_):
+    seen = SeenIds()
+    assert seen.add(id_) and not seen.add(id_)
+    assert seen.add(id_ - 1) and seen.add(id_ + 1)
+
+
+def test_large_ids_do_not_grow_the_bitmap():
+    seen = SeenIds()
+    seen.add(MAX_ID)
+    seen.add(_BITMAP_LIMIT)
+    assert len(seen._bits) == 0
