@@ -47,6 +47,27 @@ GO
 CREATE INDEX ix_rejected_rows_table_name ON rejected_rows (table_name, id);
 GO
 
+CREATE TABLE tasks (
+	id VARCHAR(64) NOT NULL,
+	kind VARCHAR(64) NOT NULL,
+	args NVARCHAR(max) NOT NULL,
+	state VARCHAR(16) NOT NULL,
+	submitted_at DATETIME2 NOT NULL,
+	started_at DATETIME2 NULL,
+	finished_at DATETIME2 NULL,
+	progress NVARCHAR(max) NOT NULL,
+	result NVARCHAR(max) NULL,
+	error TEXT NULL,
+	CONSTRAINT pk_tasks PRIMARY KEY (id)
+);
+GO
+
+CREATE INDEX ix_tasks_state ON tasks (state);
+GO
+
+CREATE INDEX ix_tasks_submitted_at ON tasks (submitted_at);
+GO
+
 CREATE TABLE hired_employees (
 	id INTEGER NOT NULL,
 	name VARCHAR(255) NOT NULL,

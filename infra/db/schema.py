@@ -67,4 +67,20 @@ load_batches = sa.Table(
     sa.Column("committed_at", UtcDateTime, nullable=False),
 )
 
+# The task registry of the embedded default (and of any deployment without Redis): one row per task,
+# the source of /task-status and /task-list. Times are naive UTC, like every other column here.
+tasks = sa.Table(
+    "tasks", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("args", sa.JSON, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("submitted_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("started_at", UtcDateTime, nullable=True),
+    sa.Column("finished_at", UtcDateTime, nullable=True),
+    sa.Column("progress", sa.JSON, nullable=False),
+    sa.Column("result", sa.JSON, nullable=True),  # JSON is unbounded text on every dialect: summaries can be large
+    sa.Column("error", sa.Text, nullable=True),
+)
+
 TABLES = {"departments": departments, "jobs": jobs, "hired_employees": hired_employees}

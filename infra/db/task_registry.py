@@ -1,0 +1,87 @@
+"""The TaskRegistry port on SQLAlchemy: the `tasks` table, for the embedded default and any SQL database.
+
+Every change is one UPDATE guarded by `state NOT IN (SUCCESS, FAILURE)`, so a finished task stays
+finished whatever arrives late (progress, a redelivered start, a second ending): the database's own
+row lock makes the check and the write one step.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from core.errors import StoreUnavailable
+from core.ingestion import Progress
+from core.tasks import TaskRecord, TaskState
+from infra.db.schema import tasks
+
+_FINISHED = [TaskState.SUCCESS.value, TaskState.FAILURE.value]
+_UNFINISHED = [TaskState.PENDING.value, TaskState.STARTED.value, TaskState.RETRY.value]
+
+
+class SqlTaskRegistry:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def submitted(self, task_id: str, kind: str, args: dict[str, Any], at: datetime) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(tasks.insert().values(
+                id=task_id, kind=kind, args=args, state=TaskState.PENDING.value,
+                submitted_at=_utc(at), progress={}, result=None, error=None))
+
+    def started(self, task_id: str, at: datetime) -> None:
+        self._update(task_id, state=TaskState.STARTED.value, started_at=_utc(at))
+
+    def progressed(self, task_id: str, progress: Progress) -> None:
+        self._update(task_id, progress=asdict(progress) if is_dataclass(progress) else dict(progress))
+
+    def succeeded(self, task_id: str, result: Any, at: datetime) -> None:
+        self._update(task_id, state=TaskState.SUCCESS.value, result=result, finished_at=_utc(at))
+
+    def failed(self, task_id: str, error: str, at: datetime) -> None:
+        self._update(task_id, state=TaskState.FAILURE.value, error=error, finished_at=_utc(at))
+
+    def retrying(self, task_id: str, error: str) -> None:
+        self._update(task_id, state=TaskState.RETRY.value, error=error)
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(tasks).where(tasks.c.id == task_id)).first()
+        return _record(row) if row else None
+
+    def recent(self, limit: int) -> list[TaskRecord]:
+        query = sa.select(tasks).order_by(tasks.c.submitted_at.desc(), tasks.c.id.desc()).limit(max(limit, 0))
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
+    def unfinished(self) -> list[TaskRecord]:
+        query = sa.select(tasks).where(tasks.c.state.in_(_UNFINISHED)).order_by(
+            tasks.c.submitted_at, tasks.c.id)
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
+    def check(self) -> None:
+        try:
+            with self._engine.connect() as conn:
+                conn.execute(sa.select(sa.func.count()).select_from(tasks).where(tasks.c.id == ""))
+        except sa.exc.DBAPIError as error:
+            raise StoreUnavailable(f"the task registry's database is unavailable: {error.orig}") from error
+
+    def _update(self, task_id: str, **values: Any) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(tasks.update().where(tasks.c.id == task_id, tasks.c.state.not_in(_FINISHED))
+                         .values(**values))
+
+
+def _utc(at: datetime) -> datetime:
+    """Naive UTC, as every time column holds it."""
+    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
+
+
+def _record(row) -> TaskRecord:
+    return TaskRecord(
+        id=row.id, kind=row.kind, args=row.args, state=TaskState(row.state), submitted_at=row.submitted_at,
+        started_at=row.started_at, finished_at=row.finished_at, progress=row.progress or {},
+        result=row.result, error=row.error)
