@@ -91,3 +91,18 @@ def database_url(request) -> str:
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
     return Settings(database_url=database_url, storage_dir=tmp_path / "storage", var_dir=tmp_path / "var")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """TEST_REDIS_URL, once it has answered a ping."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        unavailable("Redis", f"{REDIS_URL}: {error}")
+    finally:
+        client.close()
+    return REDIS_URL
