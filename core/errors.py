@@ -16,3 +16,11 @@ class StoreUnavailable(DomainError):
 
 class BrokerUnavailable(DomainError):
     """The task broker could not take the task (503)."""
+
+
+class Conflict(DomainError):
+    """The request clashes with the data as it is, e.g. rows of another table still point at it (409)."""
+
+
+class CorruptBackup(InvalidRequest):
+    """A backup file is damaged, truncated or altered and cannot be restored (422)."""
