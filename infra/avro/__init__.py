@@ -1,0 +1,1 @@
+"""AVRO files of the tables, with fastavro: the backup codec and its schemas (schemas/*.avsc)."""
