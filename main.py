@@ -6,6 +6,7 @@ from flask import Flask
 from api.cli import register_commands
 from config import Settings
 from core.ingestion import Ingestion, utc_now
+from core.ports import BlobStore
 from core.reports import Reports
 from core.services import Services
 from infra.db.engine import create_engine
@@ -13,14 +14,22 @@ from infra.db.load_store import SqlLoadStore
 from infra.db.migrate import upgrade
 from infra.db.report_queries import SqlReportQueries
 from infra.db.row_reader import SqlRowReader
+from infra.storage.azure import AzureBlobStore
 from infra.storage.local import LocalBlobStore
 from infra.storage.seed import seed_samples
 
 
+def build_blob_store(settings: Settings) -> BlobStore:
+    """Azure Blob when its connection string is set; else the local folder, seeded with the sample CSVs."""
+    if settings.azure_storage_connection_string:
+        return AzureBlobStore(settings.azure_storage_connection_string, settings.azure_storage_container)
+    seed_samples(settings.storage_dir)
+    return LocalBlobStore(settings.storage_dir)
+
+
 def build_services(settings: Settings) -> Services:
     engine = create_engine(settings.database_url)
-    blobs = LocalBlobStore(settings.storage_dir)
-    seed_samples(settings.storage_dir)
+    blobs = build_blob_store(settings)
     return Services(
         ingestion=Ingestion(SqlLoadStore(engine, utc_now), blobs, settings.batch_size),
         reports=Reports(SqlReportQueries(engine)),

@@ -3,22 +3,15 @@ from __future__ import annotations
 
 import shutil
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from core.errors import InvalidRequest, NotFound
+from core.errors import NotFound
 from core.ports import BlobInfo
+from infra.storage.names import safe_blob_name
 
 _CHUNK = 1 << 20
-
-
-def safe_blob_name(name: str) -> PurePosixPath:
-    """A relative path of plain parts: nothing in it can climb out of the store."""
-    path = PurePosixPath(name)
-    if not name or path.is_absolute() or "\\" in name or any(p in ("", ".", "..") for p in path.parts):
-        raise InvalidRequest(f"'{name}' is not a valid blob name")
-    return path
 
 
 class LocalBlobStore:
@@ -60,7 +53,7 @@ class LocalBlobStore:
             name = path.relative_to(self.root).as_posix()
             if path.is_file() and name.startswith(prefix) and not name.endswith(".partial"):
                 stat = path.stat()
-                found.append(BlobInfo(name, stat.st_size, datetime.fromtimestamp(stat.st_mtime, timezone.utc)))
+                found.append(BlobInfo(name, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC)))
         return found
 
     def check(self) -> None:
