@@ -4,9 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit integration e2e lint bench clean
+.PHONY: install install-azurite run test unit integration e2e lint bench clean
 
-install: $(STAMP)
+install: $(STAMP) install-azurite
+
+# Azurite (the Azure Storage emulator, from npm) for the blob-store tests; skipped with a notice without npm.
+install-azurite:
+	bash tools/azurite.sh
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11")'
@@ -18,7 +22,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(BIN)/python -m infra.runner
 
-test: $(STAMP) lint
+test: $(STAMP) install-azurite lint
 	rm -f .coverage .coverage.*
 	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet
@@ -29,7 +33,7 @@ test: $(STAMP) lint
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) install-azurite
 	$(BIN)/pytest tests/integration
 
 e2e: $(STAMP)
@@ -40,4 +44,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) var .coverage .coverage.* .pytest_cache
+	rm -rf $(VENV) var .azurite .coverage .coverage.* .pytest_cache

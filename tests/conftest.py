@@ -12,6 +12,7 @@ from config import PROJECT_DIR, Settings
 from infra.db.engine import create_engine
 from infra.db.migrate import upgrade
 from infra.db.schema import metadata
+from tests.azurite import AzuriteMissing, running_azurite
 
 CHALLENGE_DIR = PROJECT_DIR.parent / "shared" / "data" / "challenge"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -91,6 +92,16 @@ def database_url(request) -> str:
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
     return Settings(database_url=database_url, storage_dir=tmp_path / "storage", var_dir=tmp_path / "var")
+
+
+@pytest.fixture(scope="session")
+def azurite():
+    """The connection string of an Azurite started for this session (in memory, offline) and stopped after it."""
+    try:
+        with running_azurite() as connection_string:
+            yield connection_string
+    except AzuriteMissing as error:
+        unavailable("Azurite", str(error))
 
 
 @pytest.fixture(scope="session")
