@@ -1,4 +1,4 @@
-"""`flask init-db | load | report | generate`: the command line drives the same use cases as the API."""
+"""`flask init-db | load | report | generate | backup | restore`: the CLI drives the same use cases as the API."""
 from __future__ import annotations
 
 import json
@@ -117,6 +117,35 @@ def generate(rows: int, out: Path, seed: int, departments: int, jobs: int) -> No
     click.echo(json.dumps({"out": str(out), "rows": rows, "seed": seed}))
 
 
+@click.command("backup")
+@click.argument("table")
+def backup(table: str) -> None:
+    """Write TABLE to a new AVRO backup in storage and print its name, rows, size and time as JSON."""
+    try:
+        result = _services().backups.backup(table, task_id=f"cli-{uuid.uuid4().hex}")
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps(result))
+
+
+@click.command("restore")
+@click.argument("table")
+@click.option("--backup", "name", help="The backup to restore (as `GET /backups` names it); the latest if omitted.")
+@click.option("--with-dependants", is_flag=True,
+              help="Also restore the tables that point at TABLE (hired_employees) from their latest backup.")
+def restore(table: str, name: str | None, with_dependants: bool) -> None:
+    """Replace TABLE with a backup, atomically, and print what was restored as JSON."""
+    bar = _Bar()
+    try:
+        result = _services().backups.restore(table, name, with_dependants, task_id=f"cli-{uuid.uuid4().hex}",
+                                             on_progress=bar)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        bar.close()
+    click.echo(json.dumps(result))
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_db, load, report, generate):
+    for command in (init_db, load, report, generate, backup, restore):
         app.cli.add_command(command)

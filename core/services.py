@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from core.backup import Backups
 from core.ingestion import Ingestion
 from core.ports import BlobStore, RowReader
 from core.reports import Reports
@@ -16,3 +17,4 @@ class Services:
     rows: RowReader
     blobs: BlobStore
     upgrade_schema: Callable[[], None]
+    backups: Backups | None = None  # backup and restore of each table (AVRO files in storage)
