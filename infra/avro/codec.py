@@ -1,13 +1,15 @@
 """The BackupCodec port with fastavro: one explicit schema per table, read from schemas/<table>.avsc.
 
-Datetimes are `timestamp-micros` in UTC: the database's naive values are UTC already, and fastavro
-takes a naive datetime as UTC; read back, they come out aware, in UTC. Ids are `long`.
+Datetimes are `timestamp-micros` in UTC: the database's naive values are UTC already, and are made
+aware before writing (fastavro takes naive ones as UTC too, but converts them three times slower);
+read back, they come out aware, in UTC. Ids are `long`.
 """
 from __future__ import annotations
 
 import io
 import json
 import zlib
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator, Sequence
@@ -41,6 +43,7 @@ class AvroCodec:
         self._codec = codec
         self._schemas = {table: fastavro.parse_schema(load_schema(table, folder)) for table in Table}
         self._names = {table: [f["name"] for f in load_schema(table, folder)["fields"]] for table in Table}
+        self._moments = {table: _timestamp_positions(load_schema(table, folder)) for table in Table}
 
     def field_names(self, table: Table) -> list[str]:
         return list(self._names[table])
@@ -49,9 +52,11 @@ class AvroCodec:
         """One AVRO block per chunk, handed on as soon as it is written: memory holds one chunk."""
         buffer = io.BytesIO()
         writer = Writer(buffer, self._schemas[table], codec=self._codec, sync_interval=1 << 30)
-        names = self._names[table]
+        names, moments = self._names[table], self._moments[table]
         for chunk in chunks:
             for row in chunk:
+                if moments:
+                    row = _in_utc(row, moments)
                 writer.write(dict(zip(names, row)))
             writer.flush()
             yield _take(buffer)
@@ -71,6 +76,19 @@ class AvroCodec:
             detail = f"{type(error).__name__}: {error}"[:_MAX_DETAIL]
             raise CorruptBackup(f"the backup is not a readable AVRO file of {table.value} ({detail}); "
                                 "nothing was restored") from None
+
+
+def _timestamp_positions(schema: dict[str, Any]) -> tuple[int, ...]:
+    return tuple(i for i, f in enumerate(schema["fields"])
+                 if isinstance(f["type"], dict) and f["type"].get("logicalType", "").startswith("timestamp"))
+
+
+def _in_utc(row: Sequence[Any], positions: tuple[int, ...]) -> list[Any]:
+    row = list(row)
+    for i in positions:
+        if isinstance(row[i], datetime) and row[i].tzinfo is None:
+            row[i] = row[i].replace(tzinfo=UTC)
+    return row
 
 
 def _take(buffer: io.BytesIO) -> bytes:
