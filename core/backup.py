@@ -18,7 +18,7 @@ import io
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence
 
@@ -27,7 +27,7 @@ from core.errors import Conflict, CorruptBackup, InvalidRequest, NotFound
 from core.ingestion import Progress, ProgressCallback, utc_now
 from core.ports import BlobStore, LoadStore
 from core.validation import BatchValidator
-from domain.rejections import Rejection
+from domain.rejections import Rejection, clip_raw
 from domain.rules import RULES
 from domain.tables import LOAD_ORDER, Table
 
@@ -153,10 +153,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _record(number: int, names: Sequence[str], data: dict[str, Any]) -> Record:
-    raw = json.dumps({k: _text(v) if isinstance(v, datetime) else v for k, v in data.items()},
-                     ensure_ascii=False, default=str)
-    return Record(number, raw, [_text(data.get(name)) for name in names])
+def _raw(data: dict[str, Any]) -> str:
+    """The record as JSON: the raw text of a rejected row, made only for the rows rejected."""
+    return clip_raw(json.dumps({k: _text(v) if isinstance(v, datetime) else v for k, v in data.items()},
+                               ensure_ascii=False, default=str))
 
 
 @dataclass
@@ -342,13 +342,15 @@ class Backups:
         with self._blobs.open(source.path) as raw:
             stream = _HashingReader(raw)
             for chunk in self._codec.decode(source.table, stream, self._chunk_size):
-                records = [_record(source.read + i + 1, names, data) for i, data in enumerate(chunk)]
-                source.read += len(records)
-                checked = validator.check(records)
-                source.rejected += len(checked.rejections)
+                first = source.read + 1
+                checked = validator.check([Record(first + i, "", [_text(data.get(name)) for name in names])
+                                           for i, data in enumerate(chunk)])
+                rejections = [replace(r, raw=_raw(chunk[r.line_number - first])) for r in checked.rejections]
+                source.read += len(chunk)
+                source.rejected += len(rejections)
                 if restored is not None:
                     restored.update(row[0] for row in checked.rows)
-                yield RestoreBatch(checked.rows, checked.rejections)
+                yield RestoreBatch(checked.rows, rejections)
                 if on_progress:
                     on_progress(Progress(source.table.value, source.read, stream.bytes_read, source.size))
             stream.drain()
