@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from infra.db.report_queries import SqlReportQueries
 from infra.db.schema import TABLES, rejected_rows
 from infra.db.table_replacer import SqlTableReplacer
 from infra.db.table_rows import SqlTableRows
+from infra.storage.azure import AzureBlobStore
 from infra.storage.local import LocalBlobStore
 from main import create_app
 
@@ -277,3 +279,16 @@ def test_the_cli_backs_up_and_restores(tmp_path):
         assert result["rows"] == made["rows"] and result["dependants"][0]["table"] == "hired_employees"
         refused = runner.invoke(args=["restore", "jobs", "--backup", "../departments.csv"])
         assert refused.exit_code == 1 and "not a backup name" in refused.output
+
+
+def test_backup_and_restore_through_azure_blob_storage(world, azurite):
+    """The backup file is pulled as it is encoded: a stream of unknown length, which Azure takes in blocks."""
+    blobs = AzureBlobStore(azurite, f"backups-{uuid.uuid4().hex[:8]}")
+    backups = Backups(world.rows, world.replacer, AvroCodec(), blobs, SqlLoadStore(world.engine, utc_now),
+                      chunk_size=500)
+    world.execute(TABLES["jobs"].insert(), [{"id": i, "job": f"Job {i}"} for i in range(1, 1201)])
+    made = backups.backup("jobs")
+    world.execute(TABLES["jobs"].delete().where(TABLES["jobs"].c.id > 600))
+
+    assert backups.list()["jobs"] == [{**{k: made[k] for k in ("name", "rows", "size", "time")}}]
+    assert backups.restore("jobs")["rows"] == 1200 and len(world.table(Table.JOBS)) == 1200
