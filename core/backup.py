@@ -28,7 +28,7 @@ from core.ingestion import Progress, ProgressCallback, utc_now
 from core.ports import BlobStore, LoadStore
 from core.validation import BatchValidator
 from domain.rejections import Rejection, clip_raw
-from domain.rules import RULES
+from domain.rules import RULES, check_fields
 from domain.tables import LOAD_ORDER, Table
 
 PREFIX = "backups"
@@ -312,6 +312,31 @@ class Backups:
         self._replacer.replace(fills)
         first, *rest = (self._outcome(s) for s in plan)
         return {**first, "task_id": task_id, "dependants": rest}
+
+    def check_restore(self, table: Table | str, backup: str | None = None,
+                      with_dependants: bool = False) -> dict[str, Any]:
+        """What restore() would use, checked before it is queued, so a route can answer 404, 422 or 409
+        at once. Reads a parent table's backup (a small one) to compare its ids with those that other
+        rows point at; restore() checks again in its transaction, as the data may change meanwhile."""
+        table = Table.from_name(table)
+        plan = [self._find(table, backup)]
+        if with_dependants:
+            plan += [self._find(child, None, dependant_of=table) for child in dependants(table)]
+        elif dependants(table) and (referenced := self._replacer.referenced_ids(table)):
+            self._refuse_orphans(plan[0], referenced - self._valid_ids(plan[0]))
+        return {"table": table.value, "backup": plan[0].name,
+                "dependants": [{"table": s.table.value, "backup": s.name} for s in plan[1:]]}
+
+    def _valid_ids(self, source: _Source) -> set[int]:
+        """The ids of the backup's rows that keep to the rules (a parent table has no foreign keys)."""
+        rules, ids = RULES[source.table], set()
+        with self._blobs.open(source.path) as stream:
+            for chunk in self._codec.decode(source.table, stream, self._chunk_size):
+                for data in chunk:
+                    values, reasons = check_fields(rules, [_text(data.get(name)) for name in rules.names])
+                    if not reasons:
+                        ids.add(values[0])
+        return ids
 
     @staticmethod
     def _outcome(source: _Source) -> dict[str, Any]:

@@ -194,6 +194,8 @@ def test_parents_backup_lacking_referenced_ids_is_a_conflict_unless_dependants_c
 
     with pytest.raises(Conflict, match=r"hired_employees rows point at 1 departments ids the backup lacks \(13\)"):
         world.backups.restore("departments")
+    with pytest.raises(Conflict, match=r"lacks \(13\)"):
+        world.backups.check_restore("departments")  # what the route calls before it queues the task
     assert {table: world.table(table) for table in LOAD_ORDER} == changed
 
     result = world.backups.restore("departments", with_dependants=True)

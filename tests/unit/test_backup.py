@@ -298,3 +298,22 @@ def test_an_unreadable_manifest_is_a_corrupt_backup(backups, company, blobs):
         backups.restore("jobs")
     blobs.blobs[f"backups/jobs/{STAMP}.json"] = b"[]"  # not an object: as good as none
     assert backups.list()["jobs"][0]["rows"] is None
+
+
+def test_check_restore_answers_before_anything_is_queued(backups, company, store):
+    backups.backup("departments")
+    assert backups.check_restore("departments") == {"table": "departments", "backup": f"{STAMP}.avro",
+                                                    "dependants": []}
+    with pytest.raises(NotFound):
+        backups.check_restore("departments", with_dependants=True)
+    with pytest.raises(InvalidRequest):
+        backups.check_restore("departments", "../x")
+    store.add(Table.DEPARTMENTS, Department(8, "Eight"))
+    store.add(Table.HIRED_EMPLOYEES, Employee(80, "In eight", HIRED, 8, 1))
+    before = {t: store.rows(t) for t in Table}
+    with pytest.raises(Conflict, match=r"lacks \(8\)"):
+        backups.check_restore("departments")
+    assert {t: store.rows(t) for t in Table} == before
+    backups.backup("hired_employees")
+    assert backups.check_restore("departments", with_dependants=True)["dependants"] == [
+        {"table": "hired_employees", "backup": f"{STAMP}.avro"}]
