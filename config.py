@@ -50,6 +50,7 @@ class Settings:
     azure_storage_container: str = "hr-data"
     celery_broker_url: str | None = None
     celery_result_backend: str | None = None
+    celery_queue: str = "hr"  # also the prefix of the task registry's Redis keys
     batch_size: int = 1000
     api_key: str | None = None
     host: str = "127.0.0.1"
@@ -59,7 +60,8 @@ class Settings:
     var_dir: Path = VAR_DIR
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = PROJECT_DIR / ".env") -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None,
+                 env_file: Path | None = PROJECT_DIR / ".env") -> Settings:
         """The process environment wins over `.env`, which wins over the defaults."""
         file_values = dotenv_values(env_file) if env_file and env_file.is_file() else {}
         values = {**{k: v or "" for k, v in file_values.items()}, **(os.environ if environ is None else environ)}
@@ -72,6 +74,7 @@ class Settings:
                                      or cls.azure_storage_container),
             celery_broker_url=values.get("CELERY_BROKER_URL") or None,
             celery_result_backend=values.get("CELERY_RESULT_BACKEND") or None,
+            celery_queue=values.get("CELERY_QUEUE") or cls.celery_queue,
             batch_size=_int(values, "BATCH_SIZE", cls.batch_size),
             api_key=values.get("API_KEY") or None,
             host=values.get("HOST") or cls.host,

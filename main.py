@@ -1,16 +1,31 @@
-"""The composition root: settings → engine, storage → use cases → Flask app. Nothing else builds adapters."""
+"""The composition root: settings → engine, storage, broker → use cases → Flask app.
+
+Nothing else builds adapters, and nothing here connects to anything until it is used."""
 from __future__ import annotations
 
+import uuid
+from functools import cache
+
+import redis
+from celery import Celery
 from flask import Flask
 
+from api import register_api
 from api.cli import register_commands
 from config import Settings
 from core.backup import Backups
+from core.batch_insert import BatchInsert
 from core.ingestion import Ingestion, utc_now
+from core.load_requests import LoadRequests
 from core.ports import BlobStore
+from core.readiness import Readiness
 from core.reports import Reports
 from core.services import Services
+from core.tasks import TaskDispatcher, TaskRegistry, Tasks
 from infra.avro.codec import AvroCodec
+from infra.broker.celery_app import celery_init_app, make_celery
+from infra.broker.dispatcher import CeleryDispatcher
+from infra.broker.redis_registry import RedisTaskRegistry
 from infra.db.engine import create_engine
 from infra.db.load_store import SqlLoadStore
 from infra.db.migrate import upgrade
@@ -18,9 +33,14 @@ from infra.db.report_queries import SqlReportQueries
 from infra.db.row_reader import SqlRowReader
 from infra.db.table_replacer import SqlTableReplacer
 from infra.db.table_rows import SqlTableRows
+from infra.db.task_registry import SqlTaskRegistry
 from infra.storage.azure import AzureBlobStore
 from infra.storage.local import LocalBlobStore
 from infra.storage.seed import seed_samples
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
 
 
 def build_blob_store(settings: Settings) -> BlobStore:
@@ -31,17 +51,36 @@ def build_blob_store(settings: Settings) -> BlobStore:
     return LocalBlobStore(settings.storage_dir)
 
 
-def build_services(settings: Settings) -> Services:
+def build_task_registry(settings: Settings, engine) -> TaskRegistry:
+    """Redis when the broker is Redis; else the database, so the embedded default needs no server."""
+    broker = settings.celery_broker_url or ""
+    if broker.startswith(("redis://", "rediss://")):
+        client = redis.Redis.from_url(broker, socket_connect_timeout=3)
+        return RedisTaskRegistry(client, prefix=f"{settings.celery_queue}:")
+    return SqlTaskRegistry(engine)
+
+
+def build_services(settings: Settings, dispatcher: TaskDispatcher | None = None) -> Services:
     engine = create_engine(settings.database_url)
     blobs = build_blob_store(settings)
     store = SqlLoadStore(engine, utc_now)
+    ingestion = Ingestion(store, blobs, settings.batch_size)
     backups = Backups(SqlTableRows(engine), SqlTableReplacer(engine), AvroCodec(), blobs, store, settings.batch_size)
+    registry = build_task_registry(settings, engine)
+    dispatcher = dispatcher or CeleryDispatcher(make_celery(settings))
+    tasks = Tasks(registry, dispatcher, {"load": ingestion.run}, utc_now, new_id)
+    rows = SqlRowReader(engine)
     return Services(
-        ingestion=Ingestion(store, blobs, settings.batch_size),
+        ingestion=ingestion,
         reports=Reports(SqlReportQueries(engine)),
-        rows=SqlRowReader(engine),
+        rows=rows,
         blobs=blobs,
         upgrade_schema=lambda: upgrade(engine),
+        tasks=tasks,
+        load_requests=LoadRequests(tasks, blobs, utc_now, new_id),
+        batch_insert=BatchInsert(store, utc_now, new_id),
+        readiness=Readiness({"database": rows.check, "broker": dispatcher.check, "storage": blobs.check,
+                             "task_registry": registry.check}),
         backups=backups,
     )
 
@@ -50,7 +89,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
+    app.json.sort_keys = False
     app.extensions["settings"] = settings
-    app.extensions["services"] = build_services(settings)
+    celery_app = celery_init_app(app, settings)
+    app.extensions["services"] = build_services(settings, CeleryDispatcher(celery_app))
+    register_api(app, settings.api_key)
     register_commands(app)
     return app
+
+
+@cache
+def _worker_celery() -> Celery:
+    return create_app().extensions["celery"]
+
+
+def __getattr__(name: str) -> Celery:
+    """`celery -A main worker` finds its app here, built on first use rather than at import."""
+    if name == "celery":
+        return _worker_celery()
+    raise AttributeError(f"module 'main' has no attribute '{name}'")

@@ -1,0 +1,16 @@
+"""HTTP driving adapter: blueprints parse requests, call one use case, map the result."""
+from __future__ import annotations
+
+from flask import Flask
+
+from api import batch, health, loads, reads, reports, tasks
+from api.auth import require_api_key
+from api.problems import register_problem_handlers
+
+
+def register_api(app: Flask, api_key: str | None) -> None:
+    register_problem_handlers(app)
+    if api_key:
+        require_api_key(app, api_key)
+    for module in (health, loads, batch, reads, reports, tasks):
+        app.register_blueprint(module.bp)

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import islice
 from typing import BinaryIO, Callable, Iterable, Iterator
 
 from core.csv_records import CsvRecords, Record
+from core.errors import InvalidRequest
 from core.ports import BatchWrite, BlobStore, LoadStore
 from core.summary import LoadSummary
 from core.validation import BatchValidator
@@ -26,7 +27,7 @@ ProgressCallback = Callable[[Progress], None]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -36,7 +37,14 @@ def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
 
 
 def _is_blank(record: Record) -> bool:
-    return record.problem is None and not any(f.strip() for f in record.fields)
+    """An empty line carries no data; `,,,,` does (a row with every field missing) and is rejected."""
+    return record.problem is None and len(record.fields) <= 1 and not any(f.strip() for f in record.fields)
+
+
+def _grand_total(summaries: list[LoadSummary]) -> dict:
+    """Counts over every table; error_ids stay with each table, where an id means something."""
+    totals = [s.totals() for s in summaries]
+    return {key: sum(t[key] for t in totals) for key in ("processed", "inserted", "already_exists", "errors")}
 
 
 class Ingestion:
@@ -59,17 +67,39 @@ class Ingestion:
                                     start=start, limit=limit, on_progress=on_progress)
 
     def load_all(self, task_id: str, on_progress: ProgressCallback | None = None) -> list[LoadSummary]:
-        """Departments, jobs, then employees, so that every foreign key finds its parent."""
-        for table in LOAD_ORDER:
-            self._blobs.size(table.file_name)  # all three must be there before anything is loaded
-        return [self.load_blob(table, task_id, on_progress=on_progress) for table in LOAD_ORDER]
+        """Departments, jobs, then employees, so that every foreign key finds its parent.
+
+        Progress counts over the three files together: one bar for the whole load."""
+        sizes = [self._blobs.size(table.file_name) for table in LOAD_ORDER]  # all three must be there
+        summaries: list[LoadSummary] = []
+        for index, table in enumerate(LOAD_ORDER):
+            rows_before = sum(s.totals()["processed"] for s in summaries)
+            bytes_before = sum(sizes[:index])
+
+            def overall(p: Progress, rows_before=rows_before, bytes_before=bytes_before) -> None:
+                if on_progress:
+                    on_progress(Progress(p.table, rows_before + p.rows_done, bytes_before + p.bytes_done,
+                                         sum(sizes)))
+
+            summaries.append(self.load_blob(table, task_id, on_progress=overall))
+        return summaries
+
+    def run(self, task_id: str, on_progress: ProgressCallback | None = None, *, table: str,
+            blob: str | None = None, start: int = 0, limit: int | None = None) -> dict:
+        """The `load` task: primitive arguments in, the summary as plain data out."""
+        if table == "all":
+            summaries = self.load_all(task_id, on_progress)
+            return {"tables": [s.as_dict() for s in summaries], "total": _grand_total(summaries)}
+        summary = self.load_blob(Table.from_name(table), task_id, blob, start=start, limit=limit,
+                                 on_progress=on_progress)
+        return summary.as_dict()
 
     def load_stream(self, table: Table, stream: BinaryIO, *, source: str, task_id: str,
                     bytes_total: int | None = None, start: int = 0, limit: int | None = None,
                     on_progress: ProgressCallback | None = None) -> LoadSummary:
         records = CsvRecords(stream)
         summary = LoadSummary(table.value, source, task_id)
-        rows = self._data_rows(records, summary)
+        rows = self.data_rows(records, summary)
         if start or limit is not None:
             rows = islice(rows, start, None if limit is None else start + limit)
 
@@ -89,7 +119,11 @@ class Ingestion:
         rows_done = 0
         for number, chunk in enumerate(_batches(records, batch_size or self.batch_size), start=1):
             checked = validator.check(chunk)
-            result = committed.get(number) or self._store.commit_batch(BatchWrite(
+            result = committed.get(number)
+            if result is not None and result.processed != len(chunk):
+                raise InvalidRequest(f"batch {number} of task {summary.task_id} was committed with "
+                                     f"{result.processed} rows, not {len(chunk)}: BATCH_SIZE changed between runs")
+            result = result or self._store.commit_batch(BatchWrite(
                 table, summary.task_id, number, len(chunk), checked.rows, checked.rejections))
             summary.batches.append(result)
             rows_done += len(chunk)
@@ -97,7 +131,8 @@ class Ingestion:
         return summary
 
     @staticmethod
-    def _data_rows(records: Iterable[Record], summary: LoadSummary) -> Iterator[Record]:
+    def data_rows(records: Iterable[Record], summary: LoadSummary | None = None) -> Iterator[Record]:
+        """The records that hold data: blank lines and a header row are passed over."""
         first = True
         for record in records:
             if _is_blank(record):
@@ -105,6 +140,7 @@ class Ingestion:
             if first:
                 first = False
                 if record.problem is None and is_header(record.fields):
-                    summary.header_skipped = True
+                    if summary is not None:
+                        summary.header_skipped = True
                     continue
             yield record

@@ -5,9 +5,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 from core.backup import Backups
+from core.batch_insert import BatchInsert
 from core.ingestion import Ingestion
+from core.load_requests import LoadRequests
 from core.ports import BlobStore, RowReader
+from core.readiness import Readiness
 from core.reports import Reports
+from core.tasks import Tasks
 
 
 @dataclass(frozen=True)
@@ -17,4 +21,8 @@ class Services:
     rows: RowReader
     blobs: BlobStore
     upgrade_schema: Callable[[], None]
+    tasks: Tasks
+    load_requests: LoadRequests
+    batch_insert: BatchInsert
+    readiness: Readiness
     backups: Backups | None = None  # backup and restore of each table (AVRO files in storage)

@@ -6,8 +6,12 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Callable, Protocol
 
-from core.errors import NotFound
+from core.errors import NotFound, StoreUnavailable
 from core.ingestion import Progress
+
+
+class RetryLater(Exception):
+    """The task hit a passing failure and should run again after a pause; it is recorded as RETRY."""
 
 
 class TaskState(str, Enum):
@@ -111,13 +115,22 @@ class Tasks:
     def recent(self, limit: int) -> list[TaskRecord]:
         return self._registry.recent(limit)
 
-    def run(self, task_id: str, kind: str, args: dict[str, Any]) -> Any:
-        """Runs the task in this worker, recording its start, progress and end; errors propagate
-        after being recorded, so the worker's own retry policy still sees them."""
+    def run(self, task_id: str, kind: str, args: dict[str, Any], attempt: int = 1, attempts: int = 1) -> Any:
+        """Runs the task in this worker, recording its start, progress and end.
+
+        A database that is unavailable is worth another attempt: RetryLater is raised (the task shows
+        RETRY) until the attempts are spent. Any other error is recorded as FAILURE and raised again,
+        so the worker sees it too. Committed batches are never redone (see Ingestion.load_records)."""
         self._registry.started(task_id, self._clock())
         try:
             result = self._handlers[kind](task_id=task_id,
                                           on_progress=lambda p: self._registry.progressed(task_id, p), **args)
+        except StoreUnavailable as error:
+            if attempt < attempts:
+                self._registry.retrying(task_id, f"attempt {attempt} of {attempts}: {error}")
+                raise RetryLater(str(error)) from error
+            self._registry.failed(task_id, f"gave up after {attempts} attempts: {error}", self._clock())
+            raise
         except Exception as error:
             self._registry.failed(task_id, str(error) or type(error).__name__, self._clock())
             raise

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Callable, NamedTuple
 
 from domain.entities import Department, Employee, Job
@@ -49,7 +49,7 @@ def parse_datetime(name: str, text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
     except (ValueError, OverflowError):
         raise RuleBroken(f"{name} '{text}' is not a valid ISO 8601 datetime") from None
     return value

@@ -14,6 +14,7 @@ a finished task stays finished whatever arrives late (progress, a redelivered st
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,17 @@ return 1
 """
 
 
+def _unavailable_when_down(method):
+    """A Redis that does not answer is the broker being down: 503 at the API, not a stack trace."""
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError as error:
+            raise BrokerUnavailable(f"Redis, the broker and task registry, is unavailable: {error}") from error
+    return wrapper
+
+
 class RedisTaskRegistry:
     def __init__(self, client: redis.Redis, prefix: str = "hr:") -> None:
         self._client = client
@@ -49,6 +61,7 @@ class RedisTaskRegistry:
         self._unfinished = f"{prefix}tasks:unfinished"
         self._update_script = client.register_script(_UPDATE)  # no round trip until first used
 
+    @_unavailable_when_down
     def submitted(self, task_id: str, kind: str, args: dict[str, Any], at: datetime) -> None:
         score = _score(at)
         pipe = self._client.pipeline(transaction=True)
@@ -61,29 +74,37 @@ class RedisTaskRegistry:
         pipe.zremrangebyrank(self._all, 0, -MAX_LISTED - 1)
         pipe.execute()
 
+    @_unavailable_when_down
     def started(self, task_id: str, at: datetime) -> None:
         self._update(task_id, False, state=TaskState.STARTED.value, started_at=_utc(at).isoformat())
 
+    @_unavailable_when_down
     def progressed(self, task_id: str, progress: Progress) -> None:
         data = asdict(progress) if is_dataclass(progress) else dict(progress)
         self._update(task_id, False, progress=json.dumps(data))
 
+    @_unavailable_when_down
     def succeeded(self, task_id: str, result: Any, at: datetime) -> None:
         self._update(task_id, True, state=TaskState.SUCCESS.value, result=json.dumps(result),
                      finished_at=_utc(at).isoformat())
 
+    @_unavailable_when_down
     def failed(self, task_id: str, error: str, at: datetime) -> None:
         self._update(task_id, True, state=TaskState.FAILURE.value, error=error, finished_at=_utc(at).isoformat())
 
+    @_unavailable_when_down
     def retrying(self, task_id: str, error: str) -> None:
         self._update(task_id, False, state=TaskState.RETRY.value, error=error)
 
+    @_unavailable_when_down
     def get(self, task_id: str) -> TaskRecord | None:
         return _record(task_id, self._client.hgetall(self._key(task_id)))
 
+    @_unavailable_when_down
     def recent(self, limit: int) -> list[TaskRecord]:
         return self._records(self._client.zrevrange(self._all, 0, limit - 1) if limit > 0 else [])
 
+    @_unavailable_when_down
     def unfinished(self) -> list[TaskRecord]:
         return self._records(self._client.zrange(self._unfinished, 0, -1))
 
@@ -91,7 +112,7 @@ class RedisTaskRegistry:
         try:
             self._client.ping()
         except redis.RedisError as error:
-            raise BrokerUnavailable(f"the task registry's Redis is unavailable: {error}") from error
+            raise BrokerUnavailable(f"Redis, the broker and task registry, is unavailable: {error}") from error
 
     def _update(self, task_id: str, finish: bool, **fields: str) -> None:
         pairs = [item for pair in fields.items() for item in pair]

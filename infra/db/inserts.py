@@ -41,8 +41,9 @@ def rows_per_statement(dialect: str, table: sa.Table) -> int:
 def _insert_on_conflict(insert):
     def run(conn: sa.Connection, table: sa.Table, records: list[dict]) -> int:
         # RETURNING counts exactly the rows that went in; rowcount is not reliable for every driver.
-        statement = insert(table).values(records).on_conflict_do_nothing(index_elements=["id"])
-        return len(conn.execute(statement.returning(table.c.id)).all())
+        # Records go as parameters, not literal VALUES, so the statement compiles once and is cached.
+        statement = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+        return len(conn.execute(statement, records).all())
     return run
 
 
@@ -51,7 +52,7 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table, records: list[dict]) ->
     # against the ids seen in this same transaction: a mismatch fails the batch, which is retried.
     ids = [r["id"] for r in records]
     present = conn.execute(sa.select(sa.func.count()).where(table.c.id.in_(ids))).scalar_one()
-    inserted = conn.execute(mysql_insert(table).values(records).prefix_with("IGNORE")).rowcount
+    inserted = conn.execute(mysql_insert(table).prefix_with("IGNORE"), records).rowcount
     if inserted + present != len(records):
         missing = len(records) - inserted - present
         raise ConcurrentWrite(f"{missing} rows of {table.name} were neither inserted nor present")

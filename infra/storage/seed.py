@@ -8,9 +8,9 @@ SAMPLES = Path(__file__).resolve().parents[2] / "Documentation" / "data_challeng
 
 
 def seed_samples(storage_dir: Path, samples: Path = SAMPLES) -> None:
-    """Copies each sample CSV that the folder does not have yet; never overwrites a file."""
-    storage_dir.mkdir(parents=True, exist_ok=True)
+    """A storage folder made here starts with the sample CSVs; a folder that exists is the user's, left alone."""
+    if storage_dir.exists():
+        return
+    storage_dir.mkdir(parents=True)
     for sample in sorted(samples.glob("*.csv")):
-        target = storage_dir / sample.name
-        if not target.exists():
-            shutil.copyfile(sample, target)
+        shutil.copyfile(sample, storage_dir / sample.name)

@@ -1,0 +1,29 @@
+"""Query parameters parsed the same way everywhere; a bad one is a 400 that names it."""
+from __future__ import annotations
+
+from flask import current_app, request
+from werkzeug.exceptions import BadRequest
+
+from core.services import Services
+
+
+def services() -> Services:
+    return current_app.extensions["services"]
+
+
+def int_arg(name: str, default: int | None, low: int = 0, high: int | None = None) -> int | None:
+    text = request.args.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadRequest(f"query parameter '{name}' must be a whole number, not '{text}'") from None
+    if value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
+        raise BadRequest(f"query parameter '{name}' must be {bounds}, not {value}")
+    return value
+
+
+def page_args(default_limit: int = 100, max_limit: int = 1000) -> tuple[int, int]:
+    return int_arg("limit", default_limit, 1, max_limit), int_arg("offset", 0)

@@ -1,0 +1,40 @@
+"""Read back the three tables and the rejected rows, a page at a time."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from api.params import page_args, services
+from domain.tables import Table
+
+bp = Blueprint("reads", __name__)
+
+
+def _page(table: Table):
+    limit, offset = page_args()
+    rows = services().rows
+    return jsonify(items=rows.page(table, limit, offset), limit=limit, offset=offset, total=rows.count(table))
+
+
+@bp.get("/departments")
+def departments():
+    return _page(Table.DEPARTMENTS)
+
+
+@bp.get("/jobs")
+def jobs():
+    return _page(Table.JOBS)
+
+
+@bp.get("/hired-employees")
+def hired_employees():
+    return _page(Table.HIRED_EMPLOYEES)
+
+
+@bp.get("/rejections")
+def rejections():
+    limit, offset = page_args()
+    name = request.args.get("table")
+    table = Table.from_name(name) if name else None
+    task_id = request.args.get("task_id") or None
+    items = services().rows.rejections(table, task_id, limit, offset)
+    return jsonify(items=items, limit=limit, offset=offset)

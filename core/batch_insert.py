@@ -1,0 +1,77 @@
+"""POST /batch: up to 1000 rows from one request, validated and inserted at once, every rejection told."""
+from __future__ import annotations
+
+import io
+import json
+from itertools import islice
+from typing import Any, Callable
+
+from core.csv_records import CsvRecords, Record
+from core.errors import InvalidRequest
+from core.ingestion import Ingestion
+from core.ports import BatchWrite, LoadStore
+from core.validation import BatchValidator
+from domain.rules import RULES, TableRules
+from domain.tables import Table
+
+SOURCE = "request"
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def record_from_object(rules: TableRules, index: int, item: Any) -> Record:
+    raw = json.dumps(item, ensure_ascii=False, default=str)
+    if not isinstance(item, dict):
+        return Record(index + 1, raw, [], f"row must be a JSON object with the fields {', '.join(rules.names)}")
+    unknown = sorted(set(item) - set(rules.names))
+    if unknown:
+        return Record(index + 1, raw, [], f"unknown fields: {', '.join(map(str, unknown))}")
+    return Record(index + 1, raw, [_text(item.get(name)) for name in rules.names])
+
+
+class BatchInsert:
+    def __init__(self, store: LoadStore, clock: Callable, new_id: Callable[[], str], max_rows: int = 1000) -> None:
+        self._store = store
+        self._clock = clock
+        self._new_id = new_id
+        self.max_rows = max_rows
+
+    def insert_objects(self, table: Table, items: Any) -> dict[str, Any]:
+        if not isinstance(items, list):
+            raise InvalidRequest("the body must be a JSON array of row objects")
+        self._check_count(len(items))
+        rules = RULES[table]
+        return self._insert(table, [record_from_object(rules, i, item) for i, item in enumerate(items)])
+
+    def insert_csv(self, table: Table, body: bytes) -> dict[str, Any]:
+        rows = Ingestion.data_rows(CsvRecords(io.BytesIO(body)))
+        records = list(islice(rows, self.max_rows + 1))
+        self._check_count(len(records))
+        return self._insert(table, records)
+
+    def _check_count(self, count: int) -> None:
+        if not 1 <= count <= self.max_rows:
+            raise InvalidRequest(f"a batch holds 1 to {self.max_rows} rows; this one has {count}")
+
+    def _insert(self, table: Table, records: list[Record]) -> dict[str, Any]:
+        request_id = self._new_id()
+        checked = BatchValidator(table, SOURCE, request_id, self._store, self._clock).check(records)
+        summary = self._store.commit_batch(
+            BatchWrite(table, request_id, 1, len(records), checked.rows, checked.rejections))
+        index_of_line = {r.line_number: i for i, r in enumerate(records)}
+        result = summary.as_dict()
+        del result["batch"]
+        return {
+            "table": table.value,
+            "request_id": request_id,
+            **result,
+            "rejected": [
+                {"index": index_of_line[r.line_number], "line": r.line_number, "id": r.row_id,
+                 "reasons": list(r.reasons), "raw": r.raw}
+                for r in checked.rejections
+            ],
+        }

@@ -1,0 +1,145 @@
+"""The HTTP adapter in process: real SQLite, real storage folder, the real Celery dispatcher (no worker)."""
+from __future__ import annotations
+
+import io
+import shutil
+from dataclasses import replace
+
+import pytest
+
+from config import Settings
+from domain.tables import LOAD_ORDER
+from main import create_app
+
+
+@pytest.fixture
+def api_settings(tmp_path, challenge_dir) -> Settings:
+    storage = tmp_path / "storage"
+    storage.mkdir()
+    for table in LOAD_ORDER:
+        shutil.copyfile(challenge_dir / table.file_name, storage / table.file_name)
+    return Settings(database_url=f"sqlite:///{tmp_path / 'hr.sqlite3'}", storage_dir=storage,
+                    var_dir=tmp_path / "var", max_content_length=64 * 1024)
+
+
+def _client(settings: Settings):
+    app = create_app(settings)
+    app.extensions["services"].upgrade_schema()
+    return app.test_client()
+
+
+@pytest.fixture
+def client(api_settings):
+    return _client(api_settings)
+
+
+def _is_problem(response, status: int) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json(force=True)
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body
+
+
+@pytest.mark.parametrize("path", ["/upload-files", "/upload-hired-employees?start=0&limit=500", "/departments",
+                                  "/jobs"])
+def test_load_endpoints_queue_a_task(client, path):
+    response = client.post(path)
+    assert response.status_code == 202
+    body = response.get_json()
+    assert response.headers["Location"] == body["status_url"]
+    status = client.get(body["status_url"]).get_json()
+    assert status["state"] == "PENDING" and status["kind"] == "load"
+    assert client.get("/task-list").get_json()["items"][0]["task_id"] == body["task_id"]
+
+
+def test_slice_arguments_reach_the_task(client):
+    body = client.post("/upload-hired-employees?start=1000&limit=500").get_json()
+    assert client.get(body["status_url"]).get_json()["args"] == {
+        "table": "hired_employees", "start": 1000, "limit": 500}
+
+
+def test_a_missing_file_is_404_before_any_task(api_settings):
+    (api_settings.storage_dir / "jobs.csv").unlink()
+    client = _client(api_settings)
+    _is_problem(client.post("/upload-files"), 404)
+    _is_problem(client.post("/jobs"), 404)
+    assert client.get("/task-list").get_json()["items"] == []
+
+
+def test_upload_stores_under_a_generated_name(client, api_settings):
+    data = {"file": (io.BytesIO(b"1,Sales\n"), "../../evil name.csv")}
+    response = client.post("/upload/departments", data=data, content_type="multipart/form-data")
+    assert response.status_code == 202
+    args = client.get(response.get_json()["status_url"]).get_json()["args"]
+    assert args["blob"].startswith("uploads/departments/") and "evil" not in args["blob"]
+    assert (api_settings.storage_dir / args["blob"]).read_bytes() == b"1,Sales\n"
+    _is_problem(client.post("/upload/departments", data={}, content_type="multipart/form-data"), 400)
+    again = {"file": (io.BytesIO(b"1,Sales\n"), "d.csv")}
+    _is_problem(client.post("/upload/salaries", data=again, content_type="multipart/form-data"), 404)
+
+
+def test_batch_limits_and_media_types(client):
+    _is_problem(client.post("/batch/departments", json=[]), 422)
+    _is_problem(client.post("/batch/departments", json={"id": 1}), 422)
+    _is_problem(client.post("/batch/departments", data="x", content_type="text/plain"), 415)
+    _is_problem(client.post("/batch/departments", data="[1,", content_type="application/json"), 400)
+    too_large = "x" * (64 * 1024 + 1)
+    _is_problem(client.post("/batch/departments", data=too_large, content_type="text/csv"), 413)
+    ok = client.post("/batch/departments", json=[{"id": 1, "department": "Sales"}, {"id": 2}, "x", {"id": 3, "x": 1}])
+    assert ok.status_code == 200
+    body = ok.get_json()
+    assert (body["inserted"], body["errors"]) == (1, 3)
+    assert [r["reasons"] for r in body["rejected"]] == [
+        ["department is missing"],
+        ["row must be a JSON object with the fields id, department"],
+        ["unknown fields: x"],
+    ]
+
+
+def test_reads_are_paged_and_checked(client):
+    client.post("/batch/departments", json=[{"id": i, "department": f"D{i}"} for i in range(1, 6)])
+    page = client.get("/departments?limit=2&offset=1").get_json()
+    assert [d["id"] for d in page["items"]] == [2, 3] and page["total"] == 5
+    _is_problem(client.get("/departments?limit=0"), 400)
+    _is_problem(client.get("/departments?limit=abc"), 400)
+    _is_problem(client.get("/rejections?table=salaries"), 404)
+
+
+def test_reports_in_json_and_csv(client):
+    assert client.get("/report/hired-by-quarter?year=2021").get_json() == {
+        "report": "hired-by-quarter", "year": 2021, "rows": []}
+    csv = client.get("/report/hired-by-quarter", headers={"Accept": "text/csv"})
+    assert csv.mimetype == "text/csv" and csv.get_data(as_text=True) == "department,job,Q1,Q2,Q3,Q4\n"
+    _is_problem(client.get("/report/hired-by-quarter?year=0"), 422)
+    _is_problem(client.get("/report/hiring-above-average?year=99999"), 422)
+
+
+def test_health_ready_and_unknown_routes(client):
+    assert client.get("/health").get_json() == {"status": "ok"}
+    ready = client.get("/ready").get_json()
+    assert ready["status"] == "ready" and set(ready["checks"]) == {"database", "broker", "storage", "task_registry"}
+    _is_problem(client.get("/nowhere"), 404)
+    assert "POST" in _is_problem_allow(client.put("/upload-files"))
+
+
+def _is_problem_allow(response) -> str:
+    _is_problem(response, 405)
+    return response.headers["Allow"]
+
+
+def test_api_key_keeps_strangers_out(api_settings):
+    client = _client(replace(api_settings, api_key="s3cret"))
+    assert client.get("/health").status_code == 200
+    _is_problem(client.get("/departments"), 401)
+    _is_problem(client.get("/departments", headers={"Authorization": "Bearer wrong"}), 401)
+    assert client.get("/departments", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert client.get("/departments", headers={"X-API-Key": "s3cret"}).status_code == 200
+
+
+def test_an_unreachable_broker_is_503_and_ready_names_it(api_settings):
+    client = _client(replace(api_settings, celery_broker_url="redis://127.0.0.1:1/0"))
+    body = _is_problem(client.post("/departments"), 503)
+    assert "broker" in body["detail"] and "Redis" in body["detail"]
+    ready = client.get("/ready")
+    assert ready.status_code == 503 and ready.get_json()["checks"]["broker"].startswith("down")
