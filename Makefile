@@ -20,7 +20,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m infra.runner
+	$(BIN)/python -m tools.serve
 
 test: $(STAMP) install-azurite lint
 	rm -f .coverage .coverage.*

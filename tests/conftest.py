@@ -54,12 +54,20 @@ def _fresh_server_database(admin_url: str, service: str):
         if url in _migrated:
             _migrated.pop(url).dispose()
         with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+            # FORCE (PostgreSQL 13+): an engine a test built and never closed must not keep the database.
+            force = " WITH (FORCE)" if admin.dialect.name == "postgresql" else ""
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}{force}"))
         admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def postgres_url():
+    yield from _fresh_server_database(POSTGRES_URL, "PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def postgres_url_e2e():
+    """A database of its own for the e2e service, apart from the one the integration tests empty."""
     yield from _fresh_server_database(POSTGRES_URL, "PostgreSQL")
 
 
