@@ -7,6 +7,7 @@ import uuid
 from functools import cache
 
 import redis
+import sqlalchemy as sa
 from celery import Celery
 from flask import Flask
 
@@ -14,9 +15,10 @@ from api import register_api
 from api.cli import register_commands
 from config import Settings
 from core.backup import Backups
+from core.backup_requests import BACKUP, RESTORE, BackupRequests
 from core.batch_insert import BatchInsert
 from core.ingestion import Ingestion, utc_now
-from core.load_requests import LoadRequests
+from core.load_requests import LOAD, LoadRequests
 from core.ports import BlobStore
 from core.readiness import Readiness
 from core.reports import Reports
@@ -51,7 +53,15 @@ def build_blob_store(settings: Settings) -> BlobStore:
     return LocalBlobStore(settings.storage_dir)
 
 
-def build_task_registry(settings: Settings, engine) -> TaskRegistry:
+def task_registry_engine(settings: Settings, engine: sa.Engine) -> sa.Engine:
+    """SQLite locks the whole file for a writer: a restore's long transaction would stall every task's
+    progress, so on SQLite the registry keeps a file of its own. Other databases lock rows and share."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return create_engine(f"sqlite:///{settings.var_dir / 'tasks.sqlite3'}")
+
+
+def build_task_registry(settings: Settings, engine: sa.Engine) -> TaskRegistry:
     """Redis when the broker is Redis; else the database, so the embedded default needs no server."""
     broker = settings.celery_broker_url or ""
     if broker.startswith(("redis://", "rediss://")):
@@ -60,28 +70,36 @@ def build_task_registry(settings: Settings, engine) -> TaskRegistry:
     return SqlTaskRegistry(engine)
 
 
+def upgrade_all(engines: set[sa.Engine]) -> None:
+    for engine in engines:
+        upgrade(engine)
+
+
 def build_services(settings: Settings, dispatcher: TaskDispatcher | None = None) -> Services:
     engine = create_engine(settings.database_url)
     blobs = build_blob_store(settings)
     store = SqlLoadStore(engine, utc_now)
     ingestion = Ingestion(store, blobs, settings.batch_size)
     backups = Backups(SqlTableRows(engine), SqlTableReplacer(engine), AvroCodec(), blobs, store, settings.batch_size)
-    registry = build_task_registry(settings, engine)
+    registry_engine = task_registry_engine(settings, engine)
+    registry = build_task_registry(settings, registry_engine)
     dispatcher = dispatcher or CeleryDispatcher(make_celery(settings))
-    tasks = Tasks(registry, dispatcher, {"load": ingestion.run}, utc_now, new_id)
+    handlers = {LOAD: ingestion.run, BACKUP: backups.backup, RESTORE: backups.restore}
+    tasks = Tasks(registry, dispatcher, handlers, utc_now, new_id)
     rows = SqlRowReader(engine)
     return Services(
         ingestion=ingestion,
         reports=Reports(SqlReportQueries(engine)),
         rows=rows,
         blobs=blobs,
-        upgrade_schema=lambda: upgrade(engine),
+        upgrade_schema=lambda: upgrade_all({engine, registry_engine}),
         tasks=tasks,
         load_requests=LoadRequests(tasks, blobs, utc_now, new_id),
         batch_insert=BatchInsert(store, utc_now, new_id),
         readiness=Readiness({"database": rows.check, "broker": dispatcher.check, "storage": blobs.check,
                              "task_registry": registry.check}),
         backups=backups,
+        backup_requests=BackupRequests(tasks, backups),
     )
 
 

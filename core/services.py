@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from core.backup import Backups
+from core.backup_requests import BackupRequests
 from core.batch_insert import BatchInsert
 from core.ingestion import Ingestion
 from core.load_requests import LoadRequests
@@ -25,4 +26,5 @@ class Services:
     load_requests: LoadRequests
     batch_insert: BatchInsert
     readiness: Readiness
-    backups: Backups | None = None  # backup and restore of each table (AVRO files in storage)
+    backups: Backups  # backup and restore of each table (AVRO files in storage)
+    backup_requests: BackupRequests

@@ -95,3 +95,26 @@ def test_errors_are_problem_json(live_service):
         assert response.status_code == status, (path, response.text)
         assert response.headers["Content-Type"] == "application/problem+json"
         assert response.json()["status"] == status and response.json()["detail"]
+
+
+def test_backup_and_restore_a_table_through_tasks(live_service):
+    made = requests.post(live_service.url("/backup/departments"), timeout=10)
+    assert made.status_code == 202
+    backup = live_service.wait_for_task(made.json()["task_id"])
+    assert backup["state"] == "SUCCESS", backup
+    name = backup["result"]["name"]
+    listed = requests.get(live_service.url("/backups"), timeout=10).json()
+    assert name in [b["name"] for b in listed["departments"]]
+
+    requests.post(live_service.url("/batch/departments"), json=[{"id": 77, "department": "Temporary"}], timeout=10)
+    assert requests.get(live_service.url("/departments"), timeout=10).json()["total"] == 13
+    restored = requests.post(live_service.url("/restore/departments"), json={"backup": name}, timeout=10)
+    assert restored.status_code == 202
+    assert live_service.wait_for_task(restored.json()["task_id"])["state"] == "SUCCESS"
+    assert requests.get(live_service.url("/departments"), timeout=10).json()["total"] == 12
+
+    missing = requests.post(live_service.url("/restore/departments"),
+                            json={"backup": "20000101T000000000000Z.avro"}, timeout=10)
+    assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/problem+json"
+    escaping = requests.post(live_service.url("/restore/departments"), json={"backup": "../../x.avro"}, timeout=10)
+    assert escaping.status_code == 422
