@@ -12,7 +12,10 @@ from core.errors import NotFound, StoreUnavailable
 from core.ports import BlobInfo
 from infra.storage.names import safe_blob_name
 
-_CHUNK = 4 << 20  # one HTTP range or block: what is held in memory at a time
+# What is held in memory at a time: a download is read in 1 MiB ranges (the SDK keeps a few copies of
+# the current one), an upload is sent in 4 MiB blocks.
+_READ_CHUNK = 1 << 20
+_UPLOAD_BLOCK = 4 << 20
 
 
 class _ChunkReader(io.RawIOBase):
@@ -60,8 +63,8 @@ class AzureBlobStore:
         retry = ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=retries, random_jitter_range=1)
         service = BlobServiceClient.from_connection_string(
             connection_string, retry_policy=retry, connection_timeout=10,
-            max_single_get_size=_CHUNK, max_chunk_get_size=_CHUNK,
-            max_single_put_size=_CHUNK, max_block_size=_CHUNK)
+            max_single_get_size=_READ_CHUNK, max_chunk_get_size=_READ_CHUNK,
+            max_single_put_size=_UPLOAD_BLOCK, max_block_size=_UPLOAD_BLOCK)
         self.container = container
         self._client: ContainerClient = service.get_container_client(container)
         self._container_ready = False
@@ -75,7 +78,7 @@ class AzureBlobStore:
         describe = f"file '{name}'"
         with _translated(describe, self.container):
             downloader = blob.download_blob(max_concurrency=1)
-        with io.BufferedReader(_ChunkReader(downloader.chunks(), describe), buffer_size=_CHUNK) as stream:
+        with io.BufferedReader(_ChunkReader(downloader.chunks(), describe), buffer_size=_READ_CHUNK) as stream:
             yield stream
 
     def size(self, name: str) -> int:
