@@ -10,6 +10,7 @@ from flask import Flask
 from config import Settings
 
 RUN_TASK = "hr.run_task"
+ATOMIC_FILESYSTEM = "infra.broker.atomic_filesystem:Transport"
 
 
 def embedded_broker(var_dir: Path) -> tuple[str, dict[str, Any]]:
@@ -40,6 +41,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             Path(options[key]).mkdir(parents=True, exist_ok=True)
     return {
         "broker_url": broker_url,
+        "broker_transport": None if settings.celery_broker_url else ATOMIC_FILESYSTEM,
         "broker_transport_options": options,
         "broker_connection_retry_on_startup": True,
         "result_backend": settings.celery_result_backend,

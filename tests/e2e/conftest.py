@@ -61,10 +61,10 @@ def _start(env: dict[str, str], tmp: Path, port: int) -> LiveService:
         if process.poll() is not None:
             raise AssertionError(f"the service exited with {process.returncode}:\n{service.log()}")
         try:
-            if requests.get(service.url("/ready"), timeout=2).status_code == 200:
+            if requests.get(service.url("/ready"), timeout=10).status_code == 200:
                 return service
-        except requests.ConnectionError:
-            pass
+        except requests.RequestException:
+            pass  # not listening yet, or still booting its workers
         time.sleep(0.3)
     _stop(process)
     raise AssertionError(f"the service was not ready within {STARTUP_SECONDS} s:\n{service.log()}")
