@@ -36,7 +36,6 @@ from infra.db.row_reader import SqlRowReader
 from infra.db.table_replacer import SqlTableReplacer
 from infra.db.table_rows import SqlTableRows
 from infra.db.task_registry import SqlTaskRegistry
-from infra.storage.azure import AzureBlobStore
 from infra.storage.local import LocalBlobStore
 from infra.storage.seed import seed_samples
 
@@ -48,6 +47,8 @@ def new_id() -> str:
 def build_blob_store(settings: Settings) -> BlobStore:
     """Azure Blob when its connection string is set; else the local folder, seeded with the sample CSVs."""
     if settings.azure_storage_connection_string:
+        from infra.storage.azure import AzureBlobStore  # the Azure SDK costs ~19 MB: only when used
+
         return AzureBlobStore(settings.azure_storage_connection_string, settings.azure_storage_container)
     seed_samples(settings.storage_dir)
     return LocalBlobStore(settings.storage_dir)
