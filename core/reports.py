@@ -32,6 +32,9 @@ class ReportQueries(Protocol):
     def departments_above_mean(self, start: datetime, end: datetime) -> list[DepartmentHires]:
         """Departments whose hires in [start, end) exceed the mean over all departments."""
 
+    def hires_and_departments(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """Hires in [start, end) and the number of departments: the two terms of report 2's mean."""
+
 
 def alphabetical(text: str) -> tuple[str, str]:
     """Case-insensitive by Unicode case folding, ties by the exact text: the same on every database."""
@@ -59,3 +62,9 @@ class Reports:
         rows = self._queries.departments_above_mean(starts[0], starts[-1])
         rows.sort(key=lambda r: (-r.hired, alphabetical(r.department)))
         return [asdict(r) for r in rows]
+
+    def hiring_mean(self, year: int) -> float:
+        """The mean report 2 compares with: the year's hires over all departments, one with none counting 0."""
+        starts = quarter_starts(year)
+        hires, departments = self._queries.hires_and_departments(starts[0], starts[-1])
+        return hires / departments if departments else 0.0

@@ -46,8 +46,16 @@ def _departments_above_mean() -> sa.Select:
     return sa.select(counts.c.id, counts.c.department, counts.c.hired).where(counts.c.hired * n > total)
 
 
+def _hires_and_departments() -> sa.Select:
+    e = hired_employees
+    start, end = sa.bindparam("start", type_=UtcDateTime), sa.bindparam("end", type_=UtcDateTime)
+    hires = sa.select(sa.func.count(e.c.id)).where(e.c.datetime >= start, e.c.datetime < end).scalar_subquery()
+    return sa.select(hires.label("hires"), sa.select(sa.func.count(departments.c.id)).scalar_subquery().label("n"))
+
+
 HIRES_BY_QUARTER = _hires_by_quarter()
 DEPARTMENTS_ABOVE_MEAN = _departments_above_mean()
+HIRES_AND_DEPARTMENTS = _hires_and_departments()
 
 
 class SqlReportQueries:
@@ -64,3 +72,8 @@ class SqlReportQueries:
         with self._engine.connect() as conn:
             return [DepartmentHires(r.id, r.department, int(r.hired))
                     for r in conn.execute(DEPARTMENTS_ABOVE_MEAN, {"start": start, "end": end})]
+
+    def hires_and_departments(self, start: datetime, end: datetime) -> tuple[int, int]:
+        with self._engine.connect() as conn:
+            row = conn.execute(HIRES_AND_DEPARTMENTS, {"start": start, "end": end}).one()
+        return int(row.hires), int(row.n)

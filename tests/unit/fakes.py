@@ -131,6 +131,11 @@ class FakeReportQueries:
         return [DepartmentHires(id_, departments[id_].department, count)
                 for id_, count in hired.items() if count * len(hired) > total]
 
+    def hires_and_departments(self, start: datetime, end: datetime) -> tuple[int, int]:
+        employees = self._store.tables[Table.HIRED_EMPLOYEES].values()
+        hires = sum(1 for e in employees if _within(e.datetime, start, end))
+        return hires, len(self._store.tables[Table.DEPARTMENTS])
+
 
 class FakeTaskRegistry:
     def __init__(self) -> None:

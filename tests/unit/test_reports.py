@@ -94,3 +94,17 @@ def test_hiring_above_average_is_ordered_by_hires_then_department(store, reports
     assert reports.hiring_above_average(2021) == [
         {"id": 2, "department": "Legal", "hired": 3}, {"id": 4, "department": "Sales", "hired": 3},
         {"id": 1, "department": "sales", "hired": 3}, {"id": 3, "department": "Accounting", "hired": 2}]
+
+
+def test_hiring_mean_counts_departments_without_hires_as_zero(store, reports):
+    store.add(D, Department(1, "Legal"), Department(2, "Quiet"), Department(3, "Silent"))
+    store.add(J, Job(1, "Nurse"))
+    for id_ in (1, 2):
+        hire(store, id_, datetime(2021, 8, 1), 1)
+    hire(store, 3, datetime(2022, 1, 1), 2)  # next year: not counted
+    assert reports.hiring_mean(2021) == 2 / 3
+    assert reports.hiring_mean(2023) == 0.0
+
+
+def test_hiring_mean_without_departments_is_zero(store, reports):
+    assert reports.hiring_mean(2021) == 0.0
