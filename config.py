@@ -56,7 +56,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: tuple[str, ...] = ()
-    max_content_length: int = 16 * 1024 * 1024
+    max_content_length: int = 16 * 1024 * 1024  # any request body but an upload
+    max_upload_bytes: int = 1024 * 1024 * 1024  # POST /upload/<table>: streamed to storage, never held in memory
     var_dir: Path = VAR_DIR
 
     @classmethod
@@ -81,5 +82,6 @@ class Settings:
             port=_int(values, "PORT", cls.port),
             cors_origins=tuple(o.strip() for o in values.get("CORS_ORIGINS", "").split(",") if o.strip()),
             max_content_length=_int(values, "MAX_CONTENT_LENGTH", cls.max_content_length),
+            max_upload_bytes=_int(values, "MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             var_dir=var_dir,
         )

@@ -36,6 +36,7 @@ from infra.db.row_reader import SqlRowReader
 from infra.db.table_replacer import SqlTableReplacer
 from infra.db.table_rows import SqlTableRows
 from infra.db.task_registry import SqlTaskRegistry
+from infra.observability import configure_logging
 from infra.storage.local import LocalBlobStore
 from infra.storage.seed import seed_samples
 
@@ -106,6 +107,7 @@ def build_services(settings: Settings, dispatcher: TaskDispatcher | None = None)
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
+    configure_logging()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
     app.json.sort_keys = False

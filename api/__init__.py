@@ -6,9 +6,11 @@ from flask import Flask
 from api import backups, batch, health, loads, reads, reports, tasks
 from api.auth import require_api_key
 from api.problems import register_problem_handlers
+from api.request_ids import register_request_ids
 
 
 def register_api(app: Flask, api_key: str | None) -> None:
+    register_request_ids(app)
     register_problem_handlers(app)
     if api_key:
         require_api_key(app, api_key)

@@ -1,7 +1,7 @@
 """Load endpoints of the original service: each starts a task and answers 202 with where to follow it."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest
 
 from api.params import int_arg, services
@@ -43,6 +43,8 @@ def load_jobs():
 @bp.post("/upload/<table>")
 def upload(table: str):
     target = Table.from_name(table)
+    # Uploads may be far larger than other bodies: werkzeug spools the file to disk as it arrives.
+    request.max_content_length = current_app.extensions["settings"].max_upload_bytes
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest("send the CSV as multipart/form-data in a field named 'file'")

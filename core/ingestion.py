@@ -1,6 +1,7 @@
 """The ingestion use case: stream rows, apply the rules, commit each batch as one transaction."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -24,6 +25,9 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -107,7 +111,10 @@ class Ingestion:
             if on_progress:
                 on_progress(Progress(table.value, rows_done, records.bytes_read, bytes_total))
 
-        return self.load_records(table, rows, summary, progress)
+        self.load_records(table, rows, summary, progress)
+        counts = {k: v for k, v in summary.totals().items() if k != "error_ids"}  # ids stay in the result
+        log.info("load finished", extra={"table": table.value, "source": source, **counts})
+        return summary
 
     def load_records(self, table: Table, records: Iterable[Record], summary: LoadSummary,
                      progress: Callable[[int], None] = lambda rows: None,

@@ -115,6 +115,17 @@ class Tasks:
     def recent(self, limit: int) -> list[TaskRecord]:
         return self._registry.recent(limit)
 
+    def resume_abandoned(self) -> list[str]:
+        """Hands to the broker again every task a dead worker left STARTED or RETRY; returns their ids.
+
+        For a broker that loses a message with its worker (the embedded one), called as a worker starts.
+        A resumed load picks up after its last committed batch, so a task that is in fact still running
+        elsewhere is repeated harmlessly, never applied twice."""
+        abandoned = [r for r in self._registry.unfinished() if r.state in (TaskState.STARTED, TaskState.RETRY)]
+        for record in abandoned:
+            self._dispatcher.dispatch(record.id, record.kind, record.args)
+        return [record.id for record in abandoned]
+
     def run(self, task_id: str, kind: str, args: dict[str, Any], attempt: int = 1, attempts: int = 1) -> Any:
         """Runs the task in this worker, recording its start, progress and end.
 

@@ -38,7 +38,7 @@ def commands(settings: Settings, host: str) -> dict[str, list[str]]:
     python = sys.executable
     return {
         "api": [python, "-m", "gunicorn", "--bind", f"{host}:{settings.port}", "--workers", "2",
-                "--threads", "4", "--access-logfile", "-", "main:create_app()"],
+                "--threads", "4", "main:create_app()"],  # the app logs each request as JSON
         "worker": [python, "-m", "celery", "-A", "main", "worker", "--loglevel", "INFO",
                    "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2")],
     }

@@ -1,14 +1,17 @@
 """The Celery app, wired the way Flask documents it: every task runs inside the Flask app's context."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from celery import Celery, Task
+from celery.signals import worker_ready
 from flask import Flask
 
 from config import Settings
 
+log = logging.getLogger(__name__)
 RUN_TASK = "hr.run_task"
 ATOMIC_FILESYSTEM = "infra.broker.atomic_filesystem:Transport"
 
@@ -67,6 +70,17 @@ def make_celery(settings: Settings, name: str = "hr", task_cls: type[Task] | str
     return celery_app
 
 
+def _resume_abandoned_when_ready(app: Flask) -> None:
+    """The embedded broker loses a message whose worker died; the task registry still knows the task."""
+
+    @worker_ready.connect(weak=False)
+    def resume(**_: object) -> None:
+        with app.app_context():
+            resumed = app.extensions["services"].tasks.resume_abandoned()
+        if resumed:
+            log.warning("re-queued tasks a dead worker left unfinished", extra={"tasks": resumed})
+
+
 def celery_init_app(app: Flask, settings: Settings) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:
@@ -75,5 +89,7 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
 
     celery_app = make_celery(settings, app.name, FlaskTask)
     celery_app.set_default()
+    if not settings.celery_broker_url:
+        _resume_abandoned_when_ready(app)
     app.extensions["celery"] = celery_app
     return celery_app

@@ -1,0 +1,144 @@
+"""What each route does, keyed by its Flask endpoint: the document's paths are read from app.url_map
+(api.openapi), so a route that is added without a line here is caught by tests/integration/test_openapi.py."""
+from __future__ import annotations
+
+from typing import Any
+
+from api.openapi_schemas import STRING, array, ref
+
+Operation = dict[str, Any]
+
+PROBLEM_RESPONSES = {
+    400: "a query parameter or the body could not be read; `detail` says which",
+    401: "API_KEY is set and the request carries no valid key",
+    404: "no such table, task, file or backup",
+    409: "the restore would leave rows pointing at nothing",
+    413: "the body is larger than MAX_CONTENT_LENGTH",
+    415: "the body is neither JSON nor CSV",
+    422: "the request is well formed but breaks a rule (rows out of 1..1000, year out of range, bad backup name)",
+    503: "the database, broker or storage is down",
+}
+
+PATH_PARAMETERS = {
+    "table": {"name": "table", "in": "path", "required": True,
+              "description": "`hired-employees` is accepted for `hired_employees`",
+              "schema": {"type": "string", "enum": ["departments", "jobs", "hired_employees", "hired-employees"]}},
+    "task_id": {"name": "task_id", "in": "path", "required": True, "schema": STRING,
+                "description": "the id a 202 answer gave"},
+}
+
+
+def query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def json_body(schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    return {"description": description or "the result", "content": {"application/json": {"schema": schema}}}
+
+
+def problems(*codes: int) -> dict[str, Any]:
+    return {str(code): {"$ref": f"#/components/responses/Problem{code}"} for code in (401, *codes)}
+
+
+def operation(tag: str, summary: str, ok: dict[str, Any], *errors: int, status: int = 200,
+              **extra: Any) -> Operation:
+    responses = {str(status): ok, **problems(*errors)}
+    if extra.get("security") == []:
+        del responses["401"]  # open even when API_KEY is set
+    return {"tags": [tag], "summary": summary, **extra, "responses": responses}
+
+
+ACCEPTED = {
+    "description": "the task is queued; follow it at `status_url`",
+    "headers": {"Location": {"description": "the same as `status_url`", "schema": STRING}},
+    "content": {"application/json": {"schema": ref("TaskAccepted")}},
+}
+PAGE = [query("limit", "rows per page (1 to 1000)", {"type": "integer", "minimum": 1, "maximum": 1000,
+                                                     "default": 100}),
+        query("offset", "rows to skip", {"type": "integer", "minimum": 0, "default": 0})]
+YEAR = [query("year", "the year, in UTC (1 to 9998)", {"type": "integer", "minimum": 1, "maximum": 9998,
+                                                       "default": 2021})]
+HTML = {"description": "an HTML page", "content": {"text/html": {"schema": STRING}}}
+
+
+def csv_or_json(schema: str, what: str) -> dict[str, Any]:
+    return {"description": f"{what}; send `Accept: text/csv` for CSV",
+            "content": {"application/json": {"schema": ref(schema)}, "text/csv": {"schema": STRING}}}
+
+
+def load(summary: str, *errors: int, **extra: Any) -> Operation:
+    return operation("loads", summary, ACCEPTED, 404, 503, *errors, status=202, **extra)
+
+
+OPERATIONS: dict[str, Operation] = {
+    "health.health": operation("health", "Liveness: answers while the process runs; needs no key",
+                               json_body(ref("Health")), security=[]),
+    "health.ready": {**operation("health", "Readiness of the database, broker, storage and task registry",
+                                 json_body(ref("Readiness"))),
+                     "responses": {"200": json_body(ref("Readiness"), "every dependency answered"),
+                                   "503": json_body(ref("Readiness"), "a dependency is down: `checks` says which"),
+                                   **problems()}},
+    "loads.upload_files": load("Load departments.csv, jobs.csv and hired_employees.csv from storage, in that order"),
+    "loads.upload_hired_employees": load(
+        "Load hired_employees.csv, or a slice of its data rows, in 1000-row batches", 400,
+        parameters=[query("start", "data rows to skip", {"type": "integer", "minimum": 0, "default": 0}),
+                    query("limit", "data rows to load (all if omitted)", {"type": "integer", "minimum": 1})]),
+    "loads.load_departments": load("Load departments.csv from storage"),
+    "loads.load_jobs": load("Load jobs.csv from storage"),
+    "loads.upload": load(
+        "Store an uploaded CSV under a generated name, then load it", 400, 413,
+        requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary", "description": "the CSV file"}}}}}}),
+    "batch.insert_batch": operation(
+        "batch", "Insert 1 to 1000 rows at once; every rejected row comes back with its reasons",
+        json_body(ref("BatchResult"), "what was inserted, already there or rejected"), 400, 404, 413, 415, 422, 503,
+        requestBody={"required": True, "content": {
+            "application/json": {"schema": array(ref("RowObject"), minItems=1, maxItems=1000)},
+            "text/csv": {"schema": {"type": "string", "description": "the table's CSV lines, with or without a header"},
+                         "example": "13,Logistics\n14,Legal\n"}}}),
+    "reads.departments": operation("reads", "Departments, a page at a time, by id",
+                                   json_body(ref("DepartmentPage")), 400, 503, parameters=PAGE),
+    "reads.jobs": operation("reads", "Jobs, a page at a time, by id", json_body(ref("JobPage")), 400, 503,
+                            parameters=PAGE),
+    "reads.hired_employees": operation("reads", "Hired employees, a page at a time, by id",
+                                       json_body(ref("HiredEmployeePage")), 400, 503, parameters=PAGE),
+    "reads.rejections": operation(
+        "reads", "The logged rejected rows: table, source, line, raw text, reasons, task", json_body(
+            ref("RejectionPage")), 400, 404, 503,
+        parameters=[query("table", "only this table's", {"type": "string", "enum": [
+            "departments", "jobs", "hired_employees", "hired-employees"]}),
+                    query("task_id", "only this task's (or batch request's)", STRING), *PAGE]),
+    "reports.hired_by_quarter": operation(
+        "reports", "Report 1: hires per department and job in each quarter of the year",
+        csv_or_json("HiredByQuarter", "rows ordered by department, then job (case-folded)"), 400, 422, 503,
+        parameters=YEAR),
+    "reports.hiring_above_average": operation(
+        "reports", "Report 2: departments that hired more than the mean of all departments in the year",
+        csv_or_json("HiringAboveAverage", "rows ordered by hires, most first, then department"), 400, 422, 503,
+        parameters=YEAR),
+    "tasks.task_status": operation("tasks", "A task's state, progress (rows, bytes of total), result or error, times",
+                                   json_body(ref("Task")), 404, 503),
+    "tasks.task_list": operation(
+        "tasks", "Recent tasks, newest first, in any state", json_body(ref("TaskList")), 400, 503,
+        parameters=[query("limit", "how many (1 to 500)", {"type": "integer", "minimum": 1, "maximum": 500,
+                                                           "default": 20})]),
+    "backups.backup": operation("backups", "Write the table to a new AVRO backup in storage", ACCEPTED, 404, 503,
+                                status=202),
+    "backups.backups": operation("backups", "The backups in storage, per table, newest first",
+                                 json_body(ref("Backups")), 503),
+    "backups.restore": operation(
+        "backups", "Replace the table with a backup (the latest if none is named), atomically", ACCEPTED,
+        400, 404, 409, 413, 422, 503, status=202,
+        requestBody={"required": False, "content": {"application/json": {"schema": ref("RestoreRequest")}}}),
+    "docs.openapi": operation("docs", "This document", {
+        "description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}),
+    "docs.docs": operation("docs", "A browsable page of this document (assets served here, no CDN)", HTML,
+                           security=[]),
+    "dashboard.dashboard": operation(
+        "docs", "The two reports as charts and tables, and the recent tasks; the page asks for the key itself",
+        HTML, security=[]),
+}
+
+# Routes that are files, not API operations.
+NOT_OPERATIONS = frozenset({"docs.static"})

@@ -1,0 +1,112 @@
+"""The shapes the API sends and takes, as OpenAPI 3.1 components (JSON Schema 2020-12)."""
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(required: list[str] | None = None, **properties: Schema) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties}
+    if required is None:
+        required = list(properties)
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def array(items: Schema, **limits: int) -> Schema:
+    return {"type": "array", "items": items, **limits}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+COUNT = {"type": "integer", "minimum": 0}
+ROW_ID = {"type": "integer", "minimum": 1, "description": "a positive whole number"}
+MOMENT = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC"}
+TABLE_NAME = {"type": "string", "enum": ["departments", "jobs", "hired_employees"]}
+
+_COUNTS = {"processed": COUNT, "inserted": COUNT, "already_exists": COUNT, "errors": COUNT,
+           "error_ids": array(INTEGER)}
+
+SCHEMAS: dict[str, Schema] = {
+    "Problem": {
+        **obj(["type", "title", "status", "detail"], type=STRING, title=STRING, status=INTEGER, detail=STRING,
+              errors={"description": "details where useful"}),
+        "description": "RFC 9457 problem details",
+    },
+    "TaskAccepted": obj(task_id=STRING, status={"type": "string", "enum": ["PENDING"]},
+                        status_url={"type": "string", "description": "where to follow the task (also Location)"}),
+    "TaskProgress": obj([], table=STRING, rows_done=COUNT, bytes_done=COUNT, bytes_total=nullable(COUNT)),
+    "Task": {
+        **obj(["task_id", "kind", "args", "state", "submitted_at"],
+              task_id=STRING, kind={"type": "string", "examples": ["load", "backup", "restore"]},
+              args={"type": "object"}, state={"type": "string", "enum": ["PENDING", "STARTED", "RETRY", "SUCCESS",
+                                                                         "FAILURE"]},
+              submitted_at=MOMENT, started_at=nullable(MOMENT), finished_at=nullable(MOMENT),
+              progress=ref("TaskProgress"),
+              result={"description": "the task's result once it succeeded: a LoadSummary, {tables, total} for "
+                                     "/upload-files, or what a backup or restore wrote"},
+              error=nullable(STRING)),
+        "description": "A task and where it stands",
+    },
+    "TaskList": obj(items=array(ref("Task")), limit=COUNT),
+    "BatchCounts": obj(batch=COUNT, **_COUNTS),
+    "LoadSummary": obj(table=STRING, source=STRING, task_id=STRING, header_skipped={"type": "boolean"},
+                       batches=array(ref("BatchCounts")), total=obj(**_COUNTS)),
+    "RejectedRow": obj(index={"type": "integer", "minimum": 0, "description": "position in the request"},
+                       line={"type": "integer", "minimum": 1}, id=nullable(INTEGER), reasons=array(STRING),
+                       raw=STRING),
+    "BatchResult": obj(table=TABLE_NAME, request_id=STRING, **_COUNTS, rejected=array(ref("RejectedRow"))),
+    "RowObject": {
+        "type": "object",
+        "description": "one row: departments {id, department}, jobs {id, job}, hired_employees "
+                       "{id, name, datetime, department_id, job_id}; a row that breaks a rule comes back rejected",
+        "properties": {"id": {"type": ["integer", "string"]}, "department": STRING, "job": STRING, "name": STRING,
+                       "datetime": STRING, "department_id": {"type": ["integer", "string"]},
+                       "job_id": {"type": ["integer", "string"]}},
+        "examples": [{"id": 13, "department": "Logistics"}],
+    },
+    "Department": obj(id=ROW_ID, department=STRING),
+    "Job": obj(id=ROW_ID, job=STRING),
+    "HiredEmployee": obj(id=ROW_ID, name=STRING, datetime=MOMENT, department_id=ROW_ID, job_id=ROW_ID),
+    "Rejection": obj(id=INTEGER, table_name=TABLE_NAME, source=STRING, line_number=INTEGER, raw_text=STRING,
+                     reasons=array(STRING), task_id=STRING, rejected_at=MOMENT),
+    "RejectionPage": obj(items=array(ref("Rejection")), limit=COUNT, offset=COUNT),
+    "QuarterRow": obj(department=STRING, job=STRING, Q1=COUNT, Q2=COUNT, Q3=COUNT, Q4=COUNT),
+    "HiredByQuarter": obj(report={"const": "hired-by-quarter"}, year=INTEGER, rows=array(ref("QuarterRow"))),
+    "DepartmentHires": obj(id=ROW_ID, department=STRING, hired=COUNT),
+    "HiringAboveAverage": obj(report={"const": "hiring-above-average"}, year=INTEGER,
+                              rows=array(ref("DepartmentHires")),
+                              mean={"type": "number", "minimum": 0,
+                                    "description": "the year's hires over all departments, the line rows are above"}),
+    "Backup": obj(name=STRING, rows=nullable(COUNT), size=COUNT, time=MOMENT),
+    "Backups": obj(departments=array(ref("Backup")), jobs=array(ref("Backup")),
+                   hired_employees=array(ref("Backup"))),
+    "RestoreRequest": {
+        "type": "object",
+        "properties": {"backup": {"type": "string", "description": "a name as GET /backups gives it; the latest "
+                                                                   "if omitted"},
+                       "with_dependants": {"type": "boolean", "default": False,
+                                           "description": "also restore hired_employees from its latest backup"}},
+    },
+    "Health": obj(status={"const": "ok"}),
+    "Readiness": obj(status={"type": "string", "enum": ["ready", "not ready"]},
+                     checks={"type": "object", "additionalProperties": STRING,
+                             "description": "per dependency: 'ok' or 'down: <reason>'"}),
+}
+
+
+def page_of(item: str) -> Schema:
+    return obj(items=array(ref(item)), limit=COUNT, offset=COUNT, total=COUNT)
+
+
+SCHEMAS |= {f"{name}Page": page_of(name) for name in ("Department", "Job", "HiredEmployee")}
