@@ -1,6 +1,8 @@
 """The contract over HTTP against a running server and worker, in both configurations."""
 from __future__ import annotations
 
+import random
+
 import requests
 
 REPORT_2 = [
@@ -118,3 +120,37 @@ def test_backup_and_restore_a_table_through_tasks(live_service):
     assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/problem+json"
     escaping = requests.post(live_service.url("/restore/departments"), json={"backup": "../../x.avro"}, timeout=10)
     assert escaping.status_code == 422
+
+
+def _upload(live_service, table: str, body: bytes) -> dict:
+    response = requests.post(live_service.url(f"/upload/{table}"),
+                             files={"file": ("f.csv", body, "text/csv")}, timeout=60)
+    assert response.status_code == 202, response.text
+    return live_service.wait_for_task(response.json()["task_id"])
+
+
+def test_hostile_files_are_answered_and_the_service_stays_healthy(live_service):
+    random_bytes = bytes(random.Random(5).getrandbits(8) for _ in range(200_000))
+    not_utf8 = "1,Café Ñandú\n2,Sales\n".encode("latin-1")
+    huge_field = b"3," + b"x" * (10 * 1024 * 1024) + b"\n4,Legal\n"
+    for body in (random_bytes, not_utf8, huge_field):
+        status = _upload(live_service, "departments", body)
+        assert status["state"] == "SUCCESS", status
+        total = status["result"]["total"]
+        assert total["processed"] == total["inserted"] + total["already_exists"] + total["errors"]
+        assert total["errors"] >= 1
+        logged = requests.get(live_service.url(f"/rejections?task_id={status['task_id']}&limit=1000"), timeout=10)
+        assert all(r["reasons"] for r in logged.json()["items"])
+        assert len(logged.json()["items"]) == total["errors"]
+    reasons = requests.get(live_service.url(f"/rejections?task_id={status['task_id']}"), timeout=10).json()
+    assert any("longer than" in reason for r in reasons["items"] for reason in r["reasons"])
+    assert requests.get(live_service.url("/health"), timeout=10).json() == {"status": "ok"}
+    assert requests.get(live_service.url("/ready"), timeout=10).status_code == 200
+
+
+def test_slices_of_hired_employees_are_safe_to_run_again(live_service):
+    first = requests.post(live_service.url("/upload-hired-employees?start=0&limit=500"), timeout=10).json()
+    again = requests.post(live_service.url("/upload-hired-employees?start=0&limit=500"), timeout=10).json()
+    one, two = (live_service.wait_for_task(t["task_id"])["result"]["total"] for t in (first, again))
+    assert one["processed"] == two["processed"] == 500
+    assert two["inserted"] == 0 and two["already_exists"] == one["inserted"] + one["already_exists"]
