@@ -4,14 +4,14 @@
 
 CREATE TABLE departments (
 	id INTEGER NOT NULL,
-	department VARCHAR(255) NOT NULL,
+	department NVARCHAR(255) NOT NULL,
 	CONSTRAINT pk_departments PRIMARY KEY (id)
 );
 GO
 
 CREATE TABLE jobs (
 	id INTEGER NOT NULL,
-	job VARCHAR(255) NOT NULL,
+	job NVARCHAR(255) NOT NULL,
 	CONSTRAINT pk_jobs PRIMARY KEY (id)
 );
 GO
@@ -33,9 +33,9 @@ GO
 CREATE TABLE rejected_rows (
 	id BIGINT NOT NULL IDENTITY,
 	table_name VARCHAR(32) NOT NULL,
-	source VARCHAR(255) NOT NULL,
+	source NVARCHAR(255) NOT NULL,
 	line_number INTEGER NOT NULL,
-	raw_text TEXT NOT NULL,
+	raw_text NTEXT NOT NULL,
 	reasons NVARCHAR(max) NOT NULL,
 	task_id VARCHAR(64) NOT NULL,
 	rejected_at DATETIME2 NOT NULL,
@@ -57,7 +57,7 @@ CREATE TABLE tasks (
 	finished_at DATETIME2 NULL,
 	progress NVARCHAR(max) NOT NULL,
 	result NVARCHAR(max) NULL,
-	error TEXT NULL,
+	error NTEXT NULL,
 	CONSTRAINT pk_tasks PRIMARY KEY (id)
 );
 GO
@@ -70,7 +70,7 @@ GO
 
 CREATE TABLE hired_employees (
 	id INTEGER NOT NULL,
-	name VARCHAR(255) NOT NULL,
+	name NVARCHAR(255) NOT NULL,
 	datetime DATETIME2 NOT NULL,
 	department_id INTEGER NOT NULL,
 	job_id INTEGER NOT NULL,

@@ -19,7 +19,8 @@ UtcDateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariad
 
 
 def _text(name: str) -> sa.Column:
-    return sa.Column(name, sa.String(MAX_TEXT_LENGTH), nullable=False)
+    # Unicode: NVARCHAR on SQL Server, whose VARCHAR keeps only its code page; VARCHAR elsewhere.
+    return sa.Column(name, sa.Unicode(MAX_TEXT_LENGTH), nullable=False)
 
 
 def _id() -> sa.Column:
@@ -41,9 +42,9 @@ rejected_rows = sa.Table(
     "rejected_rows", metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
     sa.Column("table_name", sa.String(32), nullable=False),
-    sa.Column("source", sa.String(MAX_TEXT_LENGTH), nullable=False),
+    sa.Column("source", sa.Unicode(MAX_TEXT_LENGTH), nullable=False),
     sa.Column("line_number", sa.Integer, nullable=False),
-    sa.Column("raw_text", sa.Text, nullable=False),
+    sa.Column("raw_text", sa.UnicodeText, nullable=False),
     sa.Column("reasons", sa.JSON, nullable=False),
     sa.Column("task_id", sa.String(64), nullable=False),
     sa.Column("rejected_at", UtcDateTime, nullable=False),
@@ -80,7 +81,7 @@ tasks = sa.Table(
     sa.Column("finished_at", UtcDateTime, nullable=True),
     sa.Column("progress", sa.JSON, nullable=False),
     sa.Column("result", sa.JSON, nullable=True),  # JSON is unbounded text on every dialect: summaries can be large
-    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("error", sa.UnicodeText, nullable=True),
 )
 
 TABLES = {"departments": departments, "jobs": jobs, "hired_employees": hired_employees}

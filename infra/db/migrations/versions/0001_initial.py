@@ -20,19 +20,19 @@ def upgrade() -> None:
     op.create_table(
         "departments",
         sa.Column("id", sa.Integer, autoincrement=False, nullable=False),
-        sa.Column("department", sa.String(255), nullable=False),
+        sa.Column("department", sa.Unicode(255), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_departments"),
     )
     op.create_table(
         "jobs",
         sa.Column("id", sa.Integer, autoincrement=False, nullable=False),
-        sa.Column("job", sa.String(255), nullable=False),
+        sa.Column("job", sa.Unicode(255), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_jobs"),
     )
     op.create_table(
         "hired_employees",
         sa.Column("id", sa.Integer, autoincrement=False, nullable=False),
-        sa.Column("name", sa.String(255), nullable=False),
+        sa.Column("name", sa.Unicode(255), nullable=False),
         sa.Column("datetime", UtcDateTime, nullable=False),
         sa.Column("department_id", sa.Integer, nullable=False),
         sa.Column("job_id", sa.Integer, nullable=False),
@@ -45,9 +45,9 @@ def upgrade() -> None:
         "rejected_rows",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), autoincrement=True, nullable=False),
         sa.Column("table_name", sa.String(32), nullable=False),
-        sa.Column("source", sa.String(255), nullable=False),
+        sa.Column("source", sa.Unicode(255), nullable=False),
         sa.Column("line_number", sa.Integer, nullable=False),
-        sa.Column("raw_text", sa.Text, nullable=False),
+        sa.Column("raw_text", sa.UnicodeText, nullable=False),
         sa.Column("reasons", sa.JSON, nullable=False),
         sa.Column("task_id", sa.String(64), nullable=False),
         sa.Column("rejected_at", UtcDateTime, nullable=False),

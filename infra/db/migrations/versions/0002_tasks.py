@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("finished_at", UtcDateTime, nullable=True),
         sa.Column("progress", sa.JSON, nullable=False),
         sa.Column("result", sa.JSON, nullable=True),
-        sa.Column("error", sa.Text, nullable=True),
+        sa.Column("error", sa.UnicodeText, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_tasks"),
     )
     op.create_index("ix_tasks_state", "tasks", ["state"])
