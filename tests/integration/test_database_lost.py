@@ -35,7 +35,8 @@ def postgres_engine(postgres_url):
 def test_connections_killed_mid_load_leave_whole_batches_and_a_rerun_completes(postgres_engine, tmp_path):
     (tmp_path / "hired_employees.csv").write_bytes(_csv(ROWS))
     ingestion = Ingestion(SqlLoadStore(postgres_engine, utc_now), LocalBlobStore(tmp_path), batch_size=1000)
-    admin = sa.create_engine(postgres_engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    admin = sa.create_engine(postgres_engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT",
+                             poolclass=sa.pool.NullPool)
 
     name = postgres_engine.url.database
 
