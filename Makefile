@@ -4,13 +4,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install install-azurite run test unit integration e2e lint bench clean
+.PHONY: install install-azurite install-web run test unit integration e2e lint bench clean
 
-install: $(STAMP) install-azurite
+install: $(STAMP) install-azurite install-web
 
 # Azurite (the Azure Storage emulator, from npm) for the blob-store tests; skipped with a notice without npm.
 install-azurite:
 	bash tools/azurite.sh
+
+# Chart.js, Swagger UI and newman, pinned in package-lock.json, from npm into node_modules/ (git-ignored); the two
+# browser assets are copied into api/static/vendor (git-ignored) for the service to serve itself, offline.
+WEB_VENDOR := api/static/vendor
+WEB_ASSETS := node_modules/chart.js/dist/chart.umd.min.js node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+	node_modules/swagger-ui-dist/swagger-ui.css
+install-web:
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "npm not found: no charts, docs page or newman; their tests will skip (or fail with REQUIRE_SERVICES=1)" >&2; \
+	elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || \
+			[ ! -f $(WEB_VENDOR)/swagger-ui.css ]; then \
+		npm ci --no-audit --no-fund --loglevel=error && mkdir -p $(WEB_VENDOR) && cp $(WEB_ASSETS) $(WEB_VENDOR)/; \
+	fi
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11")'
@@ -22,7 +35,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(BIN)/python -m tools.serve
 
-test: $(STAMP) install-azurite lint
+test: $(STAMP) install-azurite install-web lint
 	rm -f .coverage .coverage.*
 	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet
@@ -36,7 +49,7 @@ unit: $(STAMP)
 integration: $(STAMP) install-azurite
 	$(BIN)/pytest tests/integration
 
-e2e: $(STAMP)
+e2e: $(STAMP) install-web
 	$(BIN)/pytest tests/e2e
 
 lint: $(STAMP)
@@ -44,4 +57,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) var .azurite .coverage .coverage.* .pytest_cache
+	rm -rf $(VENV) var .azurite node_modules $(WEB_VENDOR) .coverage .coverage.* .pytest_cache

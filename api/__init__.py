@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import backups, batch, health, loads, reads, reports, tasks
+from api import backups, batch, dashboard, docs, health, loads, reads, reports, tasks
 from api.auth import require_api_key
 from api.problems import register_problem_handlers
 from api.request_ids import register_request_ids
@@ -14,5 +14,5 @@ def register_api(app: Flask, api_key: str | None) -> None:
     register_problem_handlers(app)
     if api_key:
         require_api_key(app, api_key)
-    for module in (health, loads, batch, reads, reports, tasks, backups):
+    for module in (health, loads, batch, reads, reports, tasks, backups, docs, dashboard):
         app.register_blueprint(module.bp)

@@ -7,7 +7,8 @@ from flask import Flask, request
 
 from api.problems import problem
 
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/health", "/dashboard", "/docs"})  # the pages hold no data: their calls carry the key
+OPEN_PREFIXES = ("/assets/",)
 
 
 def _presented_key() -> str | None:
@@ -22,7 +23,7 @@ def require_api_key(app: Flask, key: str) -> None:
 
     @app.before_request
     def check_key():
-        if request.path in OPEN_PATHS:
+        if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES):
             return None
         presented = _presented_key()
         if presented is None or not hmac.compare_digest(presented.encode(), expected):

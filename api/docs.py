@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 
 from api.openapi import build_document
 
-bp = Blueprint("docs", __name__, static_folder="static", static_url_path="/static", template_folder="templates")
+bp = Blueprint("docs", __name__, static_folder="static", static_url_path="/assets", template_folder="templates")
 
 
 @bp.get("/openapi.json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.openapi_schemas import STRING, array, ref
+from api.params import MAX_INT
 
 Operation = dict[str, Any]
 
@@ -55,7 +56,7 @@ ACCEPTED = {
 }
 PAGE = [query("limit", "rows per page (1 to 1000)", {"type": "integer", "minimum": 1, "maximum": 1000,
                                                      "default": 100}),
-        query("offset", "rows to skip", {"type": "integer", "minimum": 0, "default": 0})]
+        query("offset", "rows to skip", {"type": "integer", "minimum": 0, "maximum": MAX_INT, "default": 0})]
 YEAR = [query("year", "the year, in UTC (1 to 9998)", {"type": "integer", "minimum": 1, "maximum": 9998,
                                                        "default": 2021})]
 HTML = {"description": "an HTML page", "content": {"text/html": {"schema": STRING}}}
@@ -81,8 +82,10 @@ OPERATIONS: dict[str, Operation] = {
     "loads.upload_files": load("Load departments.csv, jobs.csv and hired_employees.csv from storage, in that order"),
     "loads.upload_hired_employees": load(
         "Load hired_employees.csv, or a slice of its data rows, in 1000-row batches", 400,
-        parameters=[query("start", "data rows to skip", {"type": "integer", "minimum": 0, "default": 0}),
-                    query("limit", "data rows to load (all if omitted)", {"type": "integer", "minimum": 1})]),
+        parameters=[query("start", "data rows to skip", {"type": "integer", "minimum": 0, "maximum": MAX_INT,
+                                                         "default": 0}),
+                    query("limit", "data rows to load (all if omitted)", {"type": "integer", "minimum": 1,
+                                                                          "maximum": MAX_INT})]),
     "loads.load_departments": load("Load departments.csv from storage"),
     "loads.load_jobs": load("Load jobs.csv from storage"),
     "loads.upload": load(
@@ -95,7 +98,8 @@ OPERATIONS: dict[str, Operation] = {
         json_body(ref("BatchResult"), "what was inserted, already there or rejected"), 400, 404, 413, 415, 422, 503,
         requestBody={"required": True, "content": {
             "application/json": {"schema": array(ref("RowObject"), minItems=1, maxItems=1000)},
-            "text/csv": {"schema": {"type": "string", "description": "the table's CSV lines, with or without a header"},
+            "text/csv": {"schema": {"type": "string", "pattern": "^[0-9]+,",
+                                    "description": "the table's CSV lines (a header row is skipped too)"},
                          "example": "13,Logistics\n14,Legal\n"}}}),
     "reads.departments": operation("reads", "Departments, a page at a time, by id",
                                    json_body(ref("DepartmentPage")), 400, 503, parameters=PAGE),
@@ -141,4 +145,4 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 # Routes that are files, not API operations.
-NOT_OPERATIONS = frozenset({"docs.static"})
+NOT_OPERATIONS = frozenset({"static", "docs.static"})  # Flask's own folder (unused) and the pages' assets

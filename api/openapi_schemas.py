@@ -67,12 +67,17 @@ SCHEMAS: dict[str, Schema] = {
                        raw=STRING),
     "BatchResult": obj(table=TABLE_NAME, request_id=STRING, **_COUNTS, rejected=array(ref("RejectedRow"))),
     "RowObject": {
-        "type": "object",
         "description": "one row: departments {id, department}, jobs {id, job}, hired_employees "
-                       "{id, name, datetime, department_id, job_id}; a row that breaks a rule comes back rejected",
-        "properties": {"id": {"type": ["integer", "string"]}, "department": STRING, "job": STRING, "name": STRING,
-                       "datetime": STRING, "department_id": {"type": ["integer", "string"]},
-                       "job_id": {"type": ["integer", "string"]}},
+                       "{id, name, datetime, department_id, job_id}. Anything is taken: a row that breaks a rule "
+                       "(a missing or unknown field, an id that is not a positive integer, a bad datetime) comes "
+                       "back in `rejected` with its reasons, and is logged",
+        "properties": {"id": {"description": "a positive integer, or its text"},
+                       "department": {"description": "departments: the name"},
+                       "job": {"description": "jobs: the title"},
+                       "name": {"description": "hired_employees: the name"},
+                       "datetime": {"description": "hired_employees: ISO 8601; no offset means UTC"},
+                       "department_id": {"description": "hired_employees: an existing department"},
+                       "job_id": {"description": "hired_employees: an existing job"}},
         "examples": [{"id": 13, "department": "Logistics"}],
     },
     "Department": obj(id=ROW_ID, department=STRING),
@@ -93,8 +98,8 @@ SCHEMAS: dict[str, Schema] = {
                    hired_employees=array(ref("Backup"))),
     "RestoreRequest": {
         "type": "object",
-        "properties": {"backup": {"type": "string", "description": "a name as GET /backups gives it; the latest "
-                                                                   "if omitted"},
+        "properties": {"backup": {"type": "string", "pattern": "^[0-9]{8}T[0-9]{12}Z\\.avro$",
+                                  "description": "a name as GET /backups gives it; the latest if omitted"},
                        "with_dependants": {"type": "boolean", "default": False,
                                            "description": "also restore hired_employees from its latest backup"}},
     },

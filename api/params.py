@@ -11,7 +11,11 @@ def services() -> Services:
     return current_app.extensions["services"]
 
 
-def int_arg(name: str, default: int | None, low: int = 0, high: int | None = None) -> int | None:
+# The largest INTEGER on every database we run on: a larger offset or slice bound cannot mean anything.
+MAX_INT = 2**31 - 1
+
+
+def int_arg(name: str, default: int | None, low: int = 0, high: int = MAX_INT) -> int | None:
     text = request.args.get(name)
     if text is None or text == "":
         return default
@@ -19,8 +23,8 @@ def int_arg(name: str, default: int | None, low: int = 0, high: int | None = Non
         value = int(text)
     except ValueError:
         raise BadRequest(f"query parameter '{name}' must be a whole number, not '{text}'") from None
-    if value < low or (high is not None and value > high):
-        bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
+    if not low <= value <= high:
+        bounds = f"from {low} to {high}"
         raise BadRequest(f"query parameter '{name}' must be {bounds}, not {value}")
     return value
 
