@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 MAX_LINE_BYTES = 1_048_576
+CHUNK_BYTES = 131_072  # what the fast path decodes at once
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -18,7 +19,9 @@ class Record:
 
 
 class _Lines:
-    """Decoded lines for csv.reader, remembering the raw text and bytes of the record being read."""
+    """Decoded lines for csv.reader, remembering the raw text and bytes of the record being read.
+
+    Bytes the fast path read ahead but handed back are served first, so both paths see one stream."""
 
     def __init__(self, stream: BinaryIO, max_line_bytes: int) -> None:
         self._stream = stream
@@ -27,12 +30,14 @@ class _Lines:
         self.bytes_read = 0
         self.pending: list[str] = []
         self.problem: str | None = None
+        self._ahead = b""  # read but not yet consumed
+        self._at = 0
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
-        raw = self._stream.readline(self._max + 1)
+        raw = self._readline(self._max + 1)
         if not raw:
             raise StopIteration
         self.bytes_read += len(raw)
@@ -54,9 +59,24 @@ class _Lines:
         self.pending.append(text)
         return text
 
+    def _readline(self, limit: int) -> bytes:
+        if self._at >= len(self._ahead):
+            return self._stream.readline(limit)
+        ahead, at = self._ahead, self._at
+        end = ahead.find(b"\n", at, at + limit)
+        if end >= 0:
+            self._at = end + 1
+            return ahead[at:end + 1]
+        if len(ahead) - at >= limit:
+            self._at = at + limit
+            return ahead[at:at + limit]
+        self._ahead, self._at = b"", 0
+        rest = ahead[at:]
+        return rest + self._stream.readline(limit - len(rest))
+
     def _skip_rest_of_line(self) -> int:
         skipped = 0
-        while chunk := self._stream.readline(self._max):
+        while chunk := self._readline(self._max):
             skipped += len(chunk)
             if chunk.endswith(b"\n"):
                 break
@@ -71,9 +91,66 @@ class _Lines:
         self.problem = None
         return first, raw, problem
 
+    @property
+    def holds_ahead(self) -> bool:
+        return self._at < len(self._ahead)
+
+    def read_chunk(self) -> bytes | None:
+        """Whole lines, every one shorter than the line limit and the csv field limit; b"" at the end.
+
+        None when the window holds no line end (a line that may be too long): the bytes are kept for
+        the line-by-line path."""
+        window = min(CHUNK_BYTES, self._max, csv.field_size_limit())
+        data = self._ahead[self._at:]
+        self._ahead, self._at = b"", 0
+        while len(data) < window:
+            more = self._stream.read(window - len(data))
+            if not more:
+                break
+            data += more
+        else:  # the window is full: cut after its last line end, keep the rest for the next chunk
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                self._ahead = data
+                return None
+            data, self._ahead = data[:cut], data[cut:]
+        self.bytes_read += len(data)
+        return data
+
+    def hand_back(self, chunk: bytes) -> None:
+        """Returns a chunk the fast path cannot take to the line-by-line path."""
+        self._ahead = chunk + self._ahead[self._at:]
+        self._at = 0
+        self.bytes_read -= len(chunk)
+
+
+def _plain_lines(chunk: bytes, first: bool) -> list[str] | None:
+    """The lines of a chunk that csv.reader would split exactly as str.split(",") does: valid UTF-8,
+    no quote, no carriage return but before a line feed. None for any other chunk."""
+    if b'"' in chunk:
+        return None
+    if first and chunk.startswith(_BOM):
+        chunk = chunk[len(_BOM):]
+    try:
+        text = chunk.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "\r" in text:
+        if text.count("\r") != text.count("\r\n"):
+            return None
+        text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    return lines
+
 
 class CsvRecords:
-    """Iterates the records of a UTF-8 CSV stream (BOM, CRLF and quoted fields handled); tells bytes read."""
+    """Iterates the records of a UTF-8 CSV stream (BOM, CRLF and quoted fields handled); tells bytes read.
+
+    Chunks of plain lines (the common case) are split without csv.reader; any chunk with a quote, a
+    stray carriage return, invalid UTF-8 or an over-long line goes through csv.reader line by line,
+    which gives the same records for plain lines, so the fast path changes speed only."""
 
     def __init__(self, stream: BinaryIO, max_line_bytes: int = MAX_LINE_BYTES) -> None:
         self._lines = _Lines(stream, max_line_bytes)
@@ -83,15 +160,31 @@ class CsvRecords:
         return self._lines.bytes_read
 
     def __iter__(self) -> Iterator[Record]:
-        reader = csv.reader(self._lines, strict=True)
+        lines = self._lines
+        reader = csv.reader(lines, strict=True)  # holds no state between records
         while True:
+            if not lines.holds_ahead:
+                first = lines.line_number == 0
+                chunk = lines.read_chunk()
+                if chunk == b"":
+                    return
+                plain = _plain_lines(chunk, first) if chunk is not None else None
+                if plain is not None:
+                    start = lines.line_number + 1
+                    lines.line_number += len(plain)
+                    yield from [Record(number, line, line.split(",") if line else [], None)
+                                for number, line in enumerate(plain, start)]
+                    continue
+                if chunk is not None:
+                    lines.hand_back(chunk)
+            # Line by line until the bytes handed back are used up, then the fast path again.
             try:
                 fields = next(reader)
             except StopIteration:
                 return
             except csv.Error as error:
-                line, raw, problem = self._lines.take()
+                line, raw, problem = lines.take()
                 yield Record(line, raw, [], problem or f"not valid CSV: {error}")
                 continue
-            line, raw, problem = self._lines.take()
+            line, raw, problem = lines.take()
             yield Record(line, raw, fields, problem)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Callable, Sequence
 
 from core.csv_records import Record
 from core.ports import LoadStore
 from core.seen_ids import SeenIds
 from domain.rejections import Rejection, clip_raw
-from domain.rules import RULES, check_fields, duplicate_reason, missing_parent_reasons
+from domain.rules import RULES, RowCheck, check_fields, duplicate_reason, missing_parent_reasons
 from domain.tables import Table
 
 
@@ -32,33 +33,55 @@ class BatchValidator:
         self._seen = SeenIds()
 
     def check(self, records: Sequence[Record]) -> CheckedBatch:
-        checks = [
-            check_fields(self._rules, r.fields) if r.problem is None else None for r in records
-        ]
-        known = self._known_parents(checks)
+        rules = self._rules
+        # The entity of each record whose every field is valid (the common case, parsed column by
+        # column), else None: then check_fields names each broken field, unless the record is unreadable.
+        quick = rules.quick_rows([r.fields if r.problem is None else [] for r in records])
+        full = {index: check_fields(rules, records[index].fields)
+                for index, row in enumerate(quick) if row is None and records[index].problem is None}
+        known, orphans = self._known_parents(quick, full)
+        # Quick rows need a look at their references only when some referenced id is unknown.
+        suspects = [(ref.position, known[ref.parent]) for ref in rules.references if orphans[ref.parent]]
         batch = CheckedBatch()
+        rows, rejections = batch.rows, batch.rejections
+        taken = self._seen.add
         now = self._clock()
-        for record, check in zip(records, checks):
+        for index, (record, row) in enumerate(zip(records, quick)):
+            if row is not None:
+                id_ = row[0]
+                if suspects and not all(row[position] in ids for position, ids in suspects):
+                    rejections.append(self._reject(record, missing_parent_reasons(rules, list(row), known), id_, now))
+                elif taken(id_):
+                    rows.append(row)
+                else:
+                    rejections.append(self._reject(record, [duplicate_reason(id_)], id_, now))
+                continue
+            check = full.get(index)
             if check is None:
-                batch.rejections.append(self._reject(record, [record.problem], None, now))
+                rejections.append(self._reject(record, [record.problem], None, now))
                 continue
             values, reasons = check
-            reasons = reasons + missing_parent_reasons(self._rules, values, known)
+            reasons = reasons + missing_parent_reasons(rules, values, known)
             id_ = values[0] if values else None
-            if not reasons and not self._seen.add(id_):
+            if not reasons and not taken(id_):
                 reasons.append(duplicate_reason(id_))
             if reasons:
-                batch.rejections.append(self._reject(record, reasons, id_, now))
+                rejections.append(self._reject(record, reasons, id_, now))
             else:
-                batch.rows.append(self._rules.entity(*values))
+                rows.append(rules.entity(*values))
         return batch
 
-    def _known_parents(self, checks) -> dict[Table, set[int]]:
-        known = {}
+    def _known_parents(self, quick: list, full: dict[int, RowCheck]) -> tuple[dict[Table, set[int]], dict]:
+        """The referenced ids that exist, per parent table, and whether any referenced id does not."""
+        known, orphans = {}, {}
+        valid = list(filter(None, quick))
         for ref in self._rules.references:
-            wanted = {c.values[ref.position] for c in checks if c and c.values} - {None}
+            wanted = set(map(itemgetter(ref.position), valid))
+            wanted.update(c.values[ref.position] for c in full.values() if c.values)
+            wanted.discard(None)
             known[ref.parent] = self._store.known_ids(ref.parent, wanted) if wanted else set()
-        return known
+            orphans[ref.parent] = bool(wanted - known[ref.parent])
+        return known, orphans
 
     def _reject(self, record: Record, reasons, id_, now) -> Rejection:
         return Rejection(self._rules.table, self._source, record.line_number, clip_raw(record.raw),
