@@ -10,26 +10,20 @@ from core.errors import StoreUnavailable
 from core.ports import BatchWrite
 from core.summary import BatchSummary
 from domain.tables import Table
+from infra.db.bulk import bulk_writer, present_ids
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
 from infra.db.schema import TABLES, load_batches, rejected_rows
-
-_ID_CHUNK = 1000  # ids per IN list, within every dialect's parameter limit
 
 
 class SqlLoadStore:
     def __init__(self, engine: sa.Engine, clock) -> None:
         self._engine = engine
         self._clock = clock
+        self._write_rows = bulk_writer(engine.dialect.name)
 
     def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]:
-        column = TABLES[table.value].c.id
-        wanted = list(ids)
-        found: set[int] = set()
         with _unavailable_on_failure(), self._engine.connect() as conn:
-            for start in range(0, len(wanted), _ID_CHUNK):
-                chunk = wanted[start:start + _ID_CHUNK]
-                found.update(conn.execute(sa.select(column).where(column.in_(chunk))).scalars())
-        return found
+            return present_ids(conn, TABLES[table.value].c.id, list(ids))
 
     def recorded_batches(self, task_id: str, table: Table) -> dict[int, BatchSummary]:
         query = sa.select(load_batches).where(
@@ -39,23 +33,36 @@ class SqlLoadStore:
 
     def commit_batch(self, write: BatchWrite) -> BatchSummary:
         try:
-            with _unavailable_on_failure(), self._engine.begin() as conn:
-                summary = write.summary(insert_new_rows(conn, TABLES[write.table.value], write.rows))
-                if write.rejections:
-                    conn.execute(rejected_rows.insert(), [_rejection_row(r) for r in write.rejections])
-                conn.execute(load_batches.insert().values(
-                    task_id=write.task_id, table_name=write.table.value, committed_at=self._clock(),
-                    **{k: v for k, v in summary.as_dict().items()}))
-            return summary
+            try:
+                return self._commit(write, self._write_rows)
+            except IntegrityError:
+                if self._write_rows is insert_new_rows or self._recorded(write) is not None:
+                    raise
+                # The bulk path met a row another writer inserted meanwhile: once more on the portable
+                # path, which skips present ids by itself.
+                return self._commit(write, insert_new_rows)
         except IntegrityError as error:
             # Another delivery of the same task committed this batch first: its figures stand.
-            recorded = self.recorded_batches(write.task_id, write.table).get(write.batch)
+            recorded = self._recorded(write)
             if recorded is None:
                 # A constraint the validation had checked (a parent row vanished meanwhile): the batch
                 # is rolled back and failed as retryable, as MariaDB's INSERT IGNORE path already does.
                 raise ConcurrentWrite(f"batch {write.batch} of {write.table.value} broke a constraint "
                                       f"after validation: {error.orig}") from error
             return recorded
+
+    def _recorded(self, write: BatchWrite) -> BatchSummary | None:
+        return self.recorded_batches(write.task_id, write.table).get(write.batch)
+
+    def _commit(self, write: BatchWrite, write_rows) -> BatchSummary:
+        with _unavailable_on_failure(), self._engine.begin() as conn:
+            summary = write.summary(write_rows(conn, TABLES[write.table.value], write.rows))
+            if write.rejections:
+                conn.execute(rejected_rows.insert(), [_rejection_row(r) for r in write.rejections])
+            conn.execute(load_batches.insert().values(
+                task_id=write.task_id, table_name=write.table.value, committed_at=self._clock(),
+                **{k: v for k, v in summary.as_dict().items()}))
+        return summary
 
 
 def _summary(row) -> BatchSummary:
