@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["settings"] = settings
     celery_app = celery_init_app(app, settings)
     app.extensions["services"] = build_services(settings, CeleryDispatcher(celery_app))
-    register_api(app, settings.api_key)
+    register_api(app, settings.api_key, settings.cors_origins)
     register_commands(app)
     return app
 

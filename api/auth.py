@@ -23,8 +23,8 @@ def require_api_key(app: Flask, key: str) -> None:
 
     @app.before_request
     def check_key():
-        if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES):
-            return None
+        if request.method == "OPTIONS" or request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES):
+            return None  # a CORS preflight carries no credentials by design
         presented = _presented_key()
         if presented is None or not hmac.compare_digest(presented.encode(), expected):
             response = problem(401, "a valid API key is needed: send 'Authorization: Bearer <key>' or 'X-API-Key'")

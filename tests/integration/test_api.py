@@ -143,3 +143,16 @@ def test_an_unreachable_broker_is_503_and_ready_names_it(api_settings):
     assert "broker" in body["detail"] and "Redis" in body["detail"]
     ready = client.get("/ready")
     assert ready.status_code == 503 and ready.get_json()["checks"]["broker"].startswith("down")
+
+
+def test_cors_only_for_the_named_origins(api_settings):
+    client = _client(replace(api_settings, cors_origins=("https://app.example",), api_key="k"))
+    preflight = client.options("/batch/jobs", headers={"Origin": "https://app.example",
+                                                      "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    assert "X-API-Key" in preflight.headers["Access-Control-Allow-Headers"]
+    other = client.get("/jobs", headers={"Origin": "https://evil.example", "X-API-Key": "k"})
+    assert other.status_code == 200 and "Access-Control-Allow-Origin" not in other.headers
+    assert _client(api_settings).get("/jobs", headers={"Origin": "https://app.example"}).headers.get(
+        "Access-Control-Allow-Origin") is None
