@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -25,24 +23,9 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 from infra.storage.azure import AzureBlobStore  # noqa: E402
 from tests.azurite import running_azurite  # noqa: E402
+from tools.peak_rss import run  # noqa: E402
 
 NAMES = ("departments.csv", "jobs.csv", "hired_employees.csv")
-
-
-def flask(args: list[str], env: dict[str, str]) -> tuple[str, float, float]:
-    """Runs `flask <args>` in a child; returns its stdout, wall seconds and own peak RSS in MB."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-m", "flask", *args], cwd=PROJECT_DIR, env=env,
-                                 stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if child.returncode != 0:
-            sys.exit(f"flask {' '.join(args)} failed ({child.returncode}):\n{err.read()[-3000:]}")
-        return out.read(), seconds, usage.ru_maxrss / 1024  # Linux reports kilobytes
 
 
 def main() -> None:
@@ -57,14 +40,14 @@ def main() -> None:
                "AZURE_STORAGE_CONNECTION_STRING": connection, "AZURE_STORAGE_CONTAINER": "peak-rss",
                "DATABASE_URL": options.database_url or f"sqlite:///{Path(tmp) / 'hr.sqlite3'}"}
         generated = Path(tmp) / "generated"
-        flask(["generate", "--rows", str(options.rows), "--out", str(generated)], env)
+        run(["generate", "--rows", str(options.rows), "--out", str(generated)], env)
         store = AzureBlobStore(connection, "peak-rss")
         uploaded = {}
         for name in NAMES:
             with (generated / name).open("rb") as source:
                 uploaded[name] = store.write(name, source)
-        flask(["init-db"], env)
-        stdout, seconds, rss = flask(["load", "all"], env)
+        run(["init-db"], env)
+        stdout, seconds, rss = run(["load", "all"], env)
 
     totals = {s["table"]: s["total"] for s in json.loads(stdout)}
     print(json.dumps({
