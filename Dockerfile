@@ -1,5 +1,11 @@
 # The service's image: the API (gunicorn) by default; the worker and the sample upload run the same image
 # with another command (see docker-compose.yml).
+# The browser assets (Chart.js, Swagger UI), pinned in package-lock.json, so /dashboard and /docs work offline.
+FROM node:20-bookworm-slim AS web
+WORKDIR /web
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -26,6 +32,9 @@ RUN pip install -r requirements.txt
 
 # The code stays root-owned and read-only to the service; only var/ (the embedded defaults) is writable.
 COPY . .
+COPY --from=web /web/node_modules/chart.js/dist/chart.umd.min.js \
+     /web/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+     /web/node_modules/swagger-ui-dist/swagger-ui.css /app/api/static/vendor/
 RUN mkdir -p /app/var && chown app:app /app/var
 
 USER app
