@@ -56,9 +56,10 @@ def loaded(data: bytes, batch_size: int):
 
 
 def data_records(data: bytes) -> int:
-    """Counted apart from the load: records that hold something, less a header row."""
+    """Counted apart from the load: every record but empty lines (`,` is a row whose fields are all missing),
+    less a header row."""
     records = [r for r in CsvRecords(io.BytesIO(data))
-               if r.problem is not None or any(f.strip() for f in r.fields)]
+               if r.problem is not None or len(r.fields) > 1 or any(f.strip() for f in r.fields)]
     if records and records[0].problem is None and is_header(records[0].fields):
         records = records[1:]
     return len(records)
