@@ -56,5 +56,12 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 
+# Every load path side by side on the local PostgreSQL and MariaDB (not a test): BENCH_ROWS=5000000 make bench.
+# pandas is the bench's own dependency, never the service's.
+BENCH_ROWS ?= 1000000
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	BENCH_ROWS=$(BENCH_ROWS) $(BIN)/python tools/bench.py
+
 clean:
 	rm -rf $(VENV) var .azurite node_modules $(WEB_VENDOR) .coverage .coverage.* .pytest_cache
