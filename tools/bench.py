@@ -1,0 +1,399 @@
+"""`make bench`: every load path side by side on fresh databases, against raw `psql \\copy`.
+
+A measurement, not a test. BENCH_ROWS rows (default 1M) are generated with `flask generate`; each
+path runs against a database of its own on the local servers (BENCH_POSTGRES, BENCH_MARIADB), which
+is dropped afterwards. Prints a table, then one JSON line with the same figures.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_DIR))
+
+ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+ORIGINAL_ROWS = int(os.environ.get("BENCH_ORIGINAL_ROWS", "20000"))
+POSTGRES = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+MARIADB = os.environ.get("BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/mysql")
+PG_HOST = sa.engine.make_url(POSTGRES)
+
+# Runs in a child process: one load through the service's own composition root, timed inside.
+_LOAD_CHILD = """
+import json, sys, time, dataclasses
+from pathlib import Path
+from config import Settings
+from main import build_services
+from domain.tables import Table
+settings = dataclasses.replace(Settings.from_env(), database_url=sys.argv[1], storage_dir=Path(sys.argv[2]))
+services = build_services(settings)
+services.upgrade_schema()
+ingestion = services.ingestion
+for table in (Table.DEPARTMENTS, Table.JOBS):
+    ingestion.load_blob(table, "bench-parents")
+started = time.perf_counter()
+summary = ingestion.load_blob(Table.HIRED_EMPLOYEES, "bench")
+seconds = time.perf_counter() - started
+# VmHWM: this process's own peak since exec (ru_maxrss would also count the parent it was forked from).
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(json.dumps({"seconds": seconds, "peak_rss_kb": peak, **summary.totals(), "error_ids": None}))
+"""
+
+
+def run_child(args: list[str], env: dict | None = None) -> tuple[str, float, float]:
+    """stdout, wall seconds and peak RSS (MB) of one child process."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(args, cwd=PROJECT_DIR, stdout=out, stderr=err, text=True,
+                                 env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"{' '.join(args[:3])} failed:\n{err.read()[-3000:]}")
+        return out.read(), seconds, usage.ru_maxrss / 1024
+
+
+class Database:
+    """A fresh database on a server, dropped on exit."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.name = f"hr_bench_{uuid.uuid4().hex[:10]}"
+        self.url = self.admin.url.set(database=self.name).render_as_string(hide_password=False)
+
+    def __enter__(self) -> Database:
+        with self.admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {self.name}"))
+        return self
+
+    def __exit__(self, *_) -> None:
+        force = " WITH (FORCE)" if self.admin.dialect.name == "postgresql" else ""
+        with self.admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {self.name}{force}"))
+        self.admin.dispose()
+
+
+def psql(database: str, *commands: str) -> tuple[str, float]:
+    args = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", PG_HOST.host or "127.0.0.1",
+            "-p", str(PG_HOST.port or 5432), "-U", PG_HOST.username or "postgres", "-d", database]
+    for command in commands:
+        args += ["-c", command]
+    started = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, text=True, check=True)
+    return done.stdout, time.perf_counter() - started
+
+
+def schema(url: str) -> None:
+    from infra.db.engine import create_engine
+    from infra.db.migrate import upgrade
+
+    engine = create_engine(url)
+    upgrade(engine)
+    engine.dispose()
+
+
+def load_parents(url: str, data: Path) -> None:
+    import csv
+
+    from infra.db.schema import departments, jobs
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for table, name in ((departments, "departments.csv"), (jobs, "jobs.csv")):
+            with (data / name).open(encoding="utf-8") as f:
+                conn.execute(table.insert(), [dict(zip(("id", table.c.keys()[1]), (int(r[0]), r[1])))
+                                               for r in csv.reader(f)])
+    engine.dispose()
+
+
+def clean_rows(data: Path, limit: int | None = None) -> list[tuple]:
+    """The valid employee rows, parsed by the service's own rules (what a bare baseline inserts)."""
+    from core.csv_records import CsvRecords
+    from domain.rules import RULES
+    from domain.tables import Table
+
+    rules = RULES[Table.HIRED_EMPLOYEES]
+    rows = []
+    with (data / "hired_employees.csv").open("rb") as f:
+        batch = []
+        for record in CsvRecords(f):
+            batch.append(record.fields)
+            if len(batch) == 1000:
+                rows += [r for r in rules.quick_rows(batch) if r is not None]
+                batch = []
+            if limit and len(rows) >= limit:
+                break
+        rows += [r for r in rules.quick_rows(batch) if r is not None]
+    return rows[:limit] if limit else rows
+
+
+# --- the paths ------------------------------------------------------------------------------------
+
+def raw_copy(data: Path) -> dict:
+    with Database(POSTGRES) as db:
+        psql(db.name, "CREATE TABLE raw (a text, b text, c text, d text, e text)")
+        _, seconds = psql(db.name, f"\\copy raw FROM '{data / 'hired_employees.csv'}' CSV")
+    return {"seconds": seconds}
+
+
+def copy_into_real_table(data: Path) -> dict:
+    """The real table (PK, two FKs, datetime index), the valid rows only (\\copy cannot skip bad ones)."""
+    clean = data / "clean.csv"
+    with Database(POSTGRES) as db:
+        schema(db.url)
+        load_parents(db.url, data)
+        _, seconds = psql(db.name, f"\\copy hired_employees FROM '{clean}' CSV")
+    return {"seconds": seconds, "note": "valid rows only"}
+
+
+def ours(url: str, data: Path) -> dict:
+    out, wall, _ = run_child([sys.executable, "-c", _LOAD_CHILD, url, str(data)])
+    result = json.loads(out.strip().splitlines()[-1])
+    return {"seconds": result["seconds"], "wall_seconds": wall, "peak_rss_mb": result["peak_rss_kb"] / 1024,
+            "inserted": result["inserted"], "errors": result["errors"]}
+
+
+def pandas_to_sql(data: Path) -> dict:
+    try:
+        import pandas as pd
+    except ImportError:
+        return {"skipped": "pandas is not installed (pip install -r requirements-bench.txt)"}
+    with Database(POSTGRES) as db:
+        schema(db.url)
+        load_parents(db.url, data)
+        engine = sa.create_engine(db.url)
+        started = time.perf_counter()
+        frame = pd.read_csv(data / "clean.csv", header=None,
+                            names=["id", "name", "datetime", "department_id", "job_id"], parse_dates=["datetime"])
+        frame.to_sql("hired_employees", engine, if_exists="append", index=False)
+        seconds = time.perf_counter() - started
+        engine.dispose()
+    return {"seconds": seconds, "note": "valid rows only, no validation"}
+
+
+def original_path(data: Path) -> dict:
+    """The original service: an ORM object and a SELECT per row, one commit at the end."""
+    from sqlalchemy.orm import DeclarativeBase, Session
+
+    from infra.db.schema import hired_employees
+
+    class Base(DeclarativeBase):
+        pass
+
+    class HiredEmployee(Base):
+        __table__ = hired_employees
+
+    rows = clean_rows(data, ORIGINAL_ROWS)
+    with Database(POSTGRES) as db:
+        schema(db.url)
+        load_parents(db.url, data)
+        engine = sa.create_engine(db.url)
+        started = time.perf_counter()
+        with Session(engine) as session:
+            for id_, name, moment, department, job in rows:
+                if session.get(HiredEmployee, id_) is None:
+                    session.add(HiredEmployee(id=id_, name=name, datetime=moment,
+                                              department_id=department, job_id=job))
+                    session.flush()
+            session.commit()
+        seconds = time.perf_counter() - started
+        engine.dispose()
+    return {"seconds": seconds, "rows": len(rows)}
+
+
+def sqlite_bare(data: Path, tmp: Path) -> dict:
+    from infra.db.bulk import sqlite_executemany
+    from infra.db.engine import create_engine
+    from infra.db.schema import hired_employees
+
+    url = f"sqlite:///{tmp / 'bare.sqlite3'}"
+    schema(url)
+    load_parents(url, data)
+    rows = clean_rows(data)
+    engine = create_engine(url)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        sqlite_executemany(conn, hired_employees, rows)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"seconds": seconds, "rows": len(rows), "note": "clean rows, one transaction"}
+
+
+def reports(url: str, dbname: str) -> dict:
+    from datetime import datetime
+
+    from infra.db.report_queries import DEPARTMENTS_ABOVE_MEAN, HIRES_BY_QUARTER, SqlReportQueries
+
+    engine = sa.create_engine(url)
+    queries = SqlReportQueries(engine)
+    quarters = [datetime(2021, m, 1) for m in (1, 4, 7, 10)] + [datetime(2022, 1, 1)]
+    result = {}
+    for name, call, statement, params in (
+            ("hired_by_quarter", lambda: queries.hires_by_quarter(quarters), HIRES_BY_QUARTER,
+             {f"q{i}": q for i, q in enumerate(quarters)}),
+            ("hiring_above_average", lambda: queries.departments_above_mean(quarters[0], quarters[4]),
+             DEPARTMENTS_ABOVE_MEAN, {"start": quarters[0], "end": quarters[4]})):
+        call()  # warm
+        ours_s = min(_timed(call) for _ in range(3))
+        sql = str(statement.params(**params).compile(engine, compile_kwargs={"literal_binds": True}))
+        bare = min(psql(dbname, "\\timing on", sql)[0].rsplit("Time: ", 1)[1].split(" ms")[0] for _ in range(3))
+        plan, _ = psql(dbname, "EXPLAIN " + sql)
+        result[name] = {"seconds": ours_s, "bare_psql_seconds": float(bare) / 1000,
+                        "datetime_index_used": "ix_hired_employees_datetime" in plan, "explain": plan}
+    engine.dispose()
+    return result
+
+
+def _timed(call) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def http_batches(url: str, data: Path) -> dict:
+    """POST /batch/hired_employees with 1000-row CSV bodies to a live server on loopback, next to
+    the direct use-case call."""
+    import socket
+    import urllib.request
+
+    lines = (data / "hired_employees.csv").read_bytes().splitlines(keepends=True)
+    bodies = [b"".join(lines[i:i + 1000]) for i in range(0, min(len(lines), 100_000), 1000)]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": url, "STORAGE_DIR": str(data), "PORT": str(port), "HOST": "127.0.0.1"}
+    env.pop("API_KEY", None)
+    server = subprocess.Popen([sys.executable, "-m", "flask", "run", "--port", str(port), "--no-reload"],
+                              cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        latencies = []
+        half = min(50, len(bodies) // 2)
+        for body in bodies[:half]:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/batch/hired_employees", data=body,
+                                             headers={"Content-Type": "text/csv"})
+            started = time.perf_counter()
+            urllib.request.urlopen(request, timeout=60).read()
+            latencies.append(time.perf_counter() - started)
+    finally:
+        server.terminate()
+        server.wait(10)
+    from datetime import UTC
+    from datetime import datetime as dt
+
+    from core.batch_insert import BatchInsert
+    from domain.tables import Table
+    from infra.db.engine import create_engine
+    from infra.db.load_store import SqlLoadStore
+
+    engine = create_engine(url)
+    use_case = BatchInsert(SqlLoadStore(engine, lambda: dt.now(UTC).replace(tzinfo=None)),
+                           lambda: dt.now(UTC).replace(tzinfo=None), lambda: uuid.uuid4().hex)
+    direct = []
+    for body in bodies[half:2 * half]:
+        started = time.perf_counter()
+        use_case.insert_csv(Table.HIRED_EMPLOYEES, body)
+        direct.append(time.perf_counter() - started)
+    engine.dispose()
+    latencies.sort()
+    direct.sort()
+    return {"http_rows_per_second": 1000 * len(latencies) / sum(latencies),
+            "http_p50_ms": 1000 * latencies[len(latencies) // 2], "http_p99_ms": 1000 * latencies[-1],
+            "direct_rows_per_second": 1000 * len(direct) / sum(direct),
+            "direct_p50_ms": 1000 * direct[len(direct) // 2], "direct_p99_ms": 1000 * direct[-1],
+            "batches": len(latencies)}
+
+
+def main() -> None:
+    results: dict = {"rows": ROWS, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                               "platform": platform.platform()}}
+    with tempfile.TemporaryDirectory(prefix="hr-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        data = tmp / "data"
+        run_child([sys.executable, "-m", "flask", "generate", "--rows", str(ROWS), "--out", str(data)])
+        with (data / "clean.csv").open("w", encoding="utf-8") as out:
+            for row in clean_rows(data):
+                out.write(f"{row[0]},{row[1]},{row[2].isoformat()},{row[3]},{row[4]}\n")
+        paths = results["paths"] = {}
+        paths["psql \\copy, untyped table"] = raw_copy(data)
+        paths["psql \\copy, real table"] = copy_into_real_table(data)
+        with Database(POSTGRES) as db:
+            paths["ours, PostgreSQL (COPY)"] = ours(db.url, data)
+            results["reports"] = reports(db.url, db.name)
+        paths["pandas.to_sql, PostgreSQL"] = pandas_to_sql(data)
+        paths[f"original path (ORM + SELECT per row), {ORIGINAL_ROWS} rows"] = original_path(data)
+        paths["ours, SQLite"] = ours(f"sqlite:///{tmp / 'ours.sqlite3'}", data)
+        paths["bare executemany, SQLite"] = sqlite_bare(data, tmp)
+        with Database(MARIADB) as db:
+            paths["ours, MariaDB (INSERT IGNORE)"] = ours(db.url, data)
+        with Database(POSTGRES) as db:
+            schema(db.url)
+            load_parents(db.url, data)
+            results["post_batch"] = http_batches(db.url, data)
+        results["memory"] = {}
+        for size in sorted({100_000, ROWS}):
+            results["memory"][size] = memory_at(size, data, tmp)
+    report(results)
+
+
+def memory_at(size: int, data: Path, tmp: Path) -> float:
+    part = tmp / f"part{size}"
+    part.mkdir()
+    for name in ("departments.csv", "jobs.csv"):
+        (part / name).write_bytes((data / name).read_bytes())
+    with (data / "hired_employees.csv").open("rb") as source, (part / "hired_employees.csv").open("wb") as out:
+        for number, line in enumerate(source):
+            if number >= size:
+                break
+            out.write(line)
+    with Database(POSTGRES) as db:
+        return round(ours(db.url, part)["peak_rss_mb"], 1)
+
+
+def report(results: dict) -> None:
+    paths = results["paths"]
+    base = paths["psql \\copy, untyped table"]["seconds"]
+    print(f"\n{'path':58} {'rows/s':>10} {'× raw COPY':>11} {'peak RSS':>9}")
+    for name, figures in paths.items():
+        if "skipped" in figures:
+            print(f"{name:58} skipped: {figures['skipped']}")
+            continue
+        rows = figures.get("rows", results["rows"])
+        figures["rows_per_second"] = round(rows / figures["seconds"])
+        figures["ratio_to_raw_copy"] = round(figures["seconds"] / base * (results["rows"] / rows), 2)
+        rss = f"{figures['peak_rss_mb']:.0f} MB" if "peak_rss_mb" in figures else ""
+        print(f"{name:58} {figures['rows_per_second']:>10,} {figures['ratio_to_raw_copy']:>10}× {rss:>9}")
+    for name, figures in results["reports"].items():
+        print(f"report {name}: {figures['seconds'] * 1000:.0f} ms "
+              f"(bare psql {figures['bare_psql_seconds'] * 1000:.0f} ms, "
+              f"×{figures['seconds'] / figures['bare_psql_seconds']:.2f}), datetime index used: "
+              f"{figures['datetime_index_used']}")
+        print("  EXPLAIN: " + figures["explain"].strip().replace("\n", "\n           "))
+    batch = results["post_batch"]
+    print(f"POST /batch over HTTP: {batch['http_rows_per_second']:,.0f} rows/s, p50 {batch['http_p50_ms']:.1f} ms, "
+          f"p99 {batch['http_p99_ms']:.1f} ms; direct call: {batch['direct_rows_per_second']:,.0f} rows/s, "
+          f"p50 {batch['direct_p50_ms']:.1f} ms, p99 {batch['direct_p99_ms']:.1f} ms ({batch['batches']} batches each)")
+    print("peak RSS of a PostgreSQL load: " + ", ".join(f"{n:,} rows {mb} MB" for n, mb in results["memory"].items()))
+    for figures in results["reports"].values():
+        figures.pop("explain")
+    print(json.dumps(results, default=str))
+
+
+if __name__ == "__main__":
+    main()
