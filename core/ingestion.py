@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -10,7 +11,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 from core.csv_records import CsvRecords, Record
 from core.errors import InvalidRequest
 from core.ports import BatchWrite, BlobStore, LoadStore
-from core.summary import LoadSummary
+from core.summary import BatchSummary, LoadSummary
 from core.validation import BatchValidator
 from domain.rules import is_header
 from domain.tables import LOAD_ORDER, Table
@@ -120,21 +121,40 @@ class Ingestion:
                      progress: Callable[[int], None] = lambda rows: None,
                      batch_size: int | None = None) -> LoadSummary:
         """Commits the records batch by batch; batches a previous run of this task committed are
-        validated again (so repeated ids are still caught) but not written twice."""
+        validated again (so repeated ids are still caught) but not written twice.
+
+        Batch N+1 is validated while batch N commits on a thread of its own: the database's time and
+        Python's overlap. One commit is in flight at a time and they land in order, so a failure still
+        stops the load at a batch boundary."""
         validator = BatchValidator(table, summary.source, summary.task_id, self._store, self._clock)
         committed = self._store.recorded_batches(summary.task_id, table)
+        in_flight: tuple[Future[BatchSummary], int] | None = None
         rows_done = 0
-        for number, chunk in enumerate(_batches(records, batch_size or self.batch_size), start=1):
-            checked = validator.check(chunk)
-            result = committed.get(number)
-            if result is not None and result.processed != len(chunk):
-                raise InvalidRequest(f"batch {number} of task {summary.task_id} was committed with "
-                                     f"{result.processed} rows, not {len(chunk)}: BATCH_SIZE changed between runs")
-            result = result or self._store.commit_batch(BatchWrite(
-                table, summary.task_id, number, len(chunk), checked.rows, checked.rejections))
-            summary.batches.append(result)
-            rows_done += len(chunk)
-            progress(rows_done)
+
+        def settle() -> None:
+            nonlocal rows_done
+            if in_flight is not None:
+                summary.batches.append(in_flight[0].result())
+                rows_done += in_flight[1]
+                progress(rows_done)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit") as committer:
+            for number, chunk in enumerate(_batches(records, batch_size or self.batch_size), start=1):
+                checked = validator.check(chunk)
+                recorded = committed.get(number)
+                if recorded is not None and recorded.processed != len(chunk):
+                    raise InvalidRequest(f"batch {number} of task {summary.task_id} was committed with "
+                                         f"{recorded.processed} rows, not {len(chunk)}: BATCH_SIZE changed "
+                                         "between runs")
+                settle()
+                if recorded is None:
+                    future = committer.submit(self._store.commit_batch, BatchWrite(
+                        table, summary.task_id, number, len(chunk), checked.rows, checked.rejections))
+                else:
+                    future = Future()
+                    future.set_result(recorded)
+                in_flight = (future, len(chunk))
+            settle()
         return summary
 
     @staticmethod

@@ -31,6 +31,10 @@ class BatchValidator:
         self._store = store
         self._clock = clock
         self._seen = SeenIds()
+        # Parent ids seen to exist, kept for the whole input: parent tables are small and a batch asks
+        # only for ids it has not met yet. A parent deleted meanwhile fails the batch at the database
+        # (the foreign key, or the bulk path's lock on the parents), and the retry validates afresh.
+        self._confirmed: dict[Table, set[int]] = {ref.parent: set() for ref in self._rules.references}
 
     def check(self, records: Sequence[Record]) -> CheckedBatch:
         rules = self._rules
@@ -79,8 +83,11 @@ class BatchValidator:
             wanted = set(map(itemgetter(ref.position), valid))
             wanted.update(c.values[ref.position] for c in full.values() if c.values)
             wanted.discard(None)
-            known[ref.parent] = self._store.known_ids(ref.parent, wanted) if wanted else set()
-            orphans[ref.parent] = bool(wanted - known[ref.parent])
+            confirmed = self._confirmed[ref.parent]
+            if unseen := wanted - confirmed:
+                confirmed |= self._store.known_ids(ref.parent, unseen)
+            known[ref.parent] = confirmed
+            orphans[ref.parent] = bool(wanted - confirmed)
         return known, orphans
 
     def _reject(self, record: Record, reasons, id_, now) -> Rejection:
