@@ -20,14 +20,16 @@ import re
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from core.backup_ports import BackupCodec, RestoreBatch, RowSource, TableReplacer
+from core.byte_streams import HashingReader, PiecesStream
 from core.csv_records import Record
 from core.errors import Conflict, CorruptBackup, InvalidRequest, NotFound
 from core.ingestion import Progress, ProgressCallback, utc_now
 from core.ports import BlobStore, LoadStore
 from core.validation import BatchValidator
-from domain.rejections import Rejection, clip_raw
+from domain.rejections import clip_raw
 from domain.rules import RULES, check_fields
 from domain.tables import LOAD_ORDER, Table
 
@@ -35,87 +37,6 @@ PREFIX = "backups"
 _STAMP = "%Y%m%dT%H%M%S%fZ"
 _NAME = re.compile(r"(?P<stamp>[0-9]{8}T[0-9]{12}Z)\.avro")
 _SHOWN_IDS = 10  # ids named in a Conflict message; the count says how many there are in all
-
-
-# --- ports -------------------------------------------------------------------------------------------
-
-class RowSource(Protocol):
-    def chunks(self, table: Table, size: int) -> Iterator[Sequence[tuple]]:
-        """The table's rows in id order, columns in table order, `size` at a time, streamed from the
-        database: never all of them in memory."""
-
-
-@dataclass(frozen=True, slots=True)
-class RestoreBatch:
-    rows: Sequence[tuple]
-    rejections: Sequence[Rejection]
-
-
-class TableReplacer(Protocol):
-    def referenced_ids(self, table: Table) -> set[int]:
-        """The ids of `table` that rows of other tables point at through a foreign key."""
-
-    def replace(self, fills: Sequence[tuple[Table, Iterable[RestoreBatch]]]) -> dict[Table, int]:
-        """Replaces the rows of each table with its batches' rows, and logs their rejections, all in
-        ONE transaction: an error raised by the database or by an iterable rolls everything back.
-        Tables are filled in the order given (parents first). A table whose rows are still pointed at
-        by a table not in `fills` keeps its referenced rows (updated in place) until the end; if any
-        of them is not in its batches, core.errors.Conflict is raised. Returns the rows per table."""
-
-
-class BackupCodec(Protocol):
-    def encode(self, table: Table, chunks: Iterable[Sequence[tuple]]) -> Iterator[bytes]:
-        """The file of the rows (columns in table order), piece by piece as the chunks arrive."""
-
-    def decode(self, table: Table, stream: BinaryIO, size: int) -> Iterator[list[dict[str, Any]]]:
-        """The file's records, `size` at a time; raises core.errors.CorruptBackup on a damaged file."""
-
-
-# --- streams -----------------------------------------------------------------------------------------
-
-class _PiecesStream(io.RawIOBase):
-    """A readable stream over pieces made on demand: the blob store pulls the file as it is encoded."""
-
-    def __init__(self, pieces: Iterator[bytes]) -> None:
-        self._pieces = pieces
-        self._piece = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._piece:
-            piece = next(self._pieces, None)
-            if piece is None:
-                return 0
-            self._piece = memoryview(piece)
-        count = min(len(buffer), len(self._piece))
-        buffer[:count] = self._piece[:count]
-        self._piece = self._piece[count:]
-        return count
-
-
-class _HashingReader(io.RawIOBase):
-    """Passes a stream through, counting and hashing what is read, to check it against the manifest."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        self.sha256 = hashlib.sha256()
-        self.bytes_read = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self._stream.read(len(buffer))
-        buffer[:len(data)] = data
-        self.sha256.update(data)
-        self.bytes_read += len(data)
-        return len(data)
-
-    def drain(self) -> None:
-        while self.read(1 << 20):
-            pass
 
 
 # --- the use case ------------------------------------------------------------------------------------
@@ -179,7 +100,7 @@ class _Source:
     def path(self) -> str:
         return f"{PREFIX}/{self.table.value}/{self.name}"
 
-    def verify(self, stream: _HashingReader) -> None:
+    def verify(self, stream: HashingReader) -> None:
         if self.manifest is None:
             return  # a file put there by hand: AVRO's own checks are all there is
         expected_rows, expected_sha = self.manifest.get("rows"), self.manifest.get("sha256")
@@ -227,7 +148,7 @@ class Backups:
         rows = [0]
         sha = hashlib.sha256()
         size = self._blobs.write(f"{PREFIX}/{table.value}/{name}",
-                                 _PiecesStream(self._encoded(table, rows, sha, on_progress)))
+                                 PiecesStream(self._encoded(table, rows, sha, on_progress)))
         manifest = {"table": table.value, "name": name, "rows": rows[0], "size": size,
                     "sha256": sha.hexdigest(), "time": moment}
         self._blobs.write(self._manifest_path(table, name), io.BytesIO(json.dumps(manifest).encode()))
@@ -365,7 +286,7 @@ class Backups:
         validator = BatchValidator(source.table, source.path, task_id, known, self._clock)
         restored = known.restoring.setdefault(source.table, set()) if dependants(source.table) else None
         with self._blobs.open(source.path) as raw:
-            stream = _HashingReader(raw)
+            stream = HashingReader(raw)
             for chunk in self._codec.decode(source.table, stream, self._chunk_size):
                 first = source.read + 1
                 checked = validator.check([Record(first + i, "", [_text(data.get(name)) for name in names])

@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from core.backup import RestoreBatch
+from core.backup_ports import RestoreBatch
 from core.errors import Conflict
 from domain.tables import Table
 from infra.db.load_store import _rejection_row, _unavailable_on_failure

@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from config import Settings
-from core.backup import Backups, RestoreBatch
+from core.backup import Backups
+from core.backup_ports import RestoreBatch
 from core.errors import Conflict, CorruptBackup, InvalidRequest, NotFound
 from core.ingestion import Ingestion, utc_now
 from core.reports import Reports

@@ -5,7 +5,8 @@ import json
 from datetime import datetime
 from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 
-from core.backup import RestoreBatch, dependants
+from core.backup import dependants
+from core.backup_ports import RestoreBatch
 from core.errors import Conflict, CorruptBackup
 from domain.rules import RULES
 from domain.tables import Table

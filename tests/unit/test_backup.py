@@ -6,7 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from core.backup import Backups, _PiecesStream
+from core.backup import Backups
+from core.byte_streams import PiecesStream
 from core.errors import Conflict, CorruptBackup, InvalidRequest, NotFound
 from domain.entities import Department, Employee, Job
 from domain.tables import Table
@@ -100,7 +101,7 @@ def test_rows_are_pulled_from_the_database_as_the_file_is_written(store, source,
 
 
 def test_the_pieces_stream_fills_small_and_large_reads():
-    stream = _PiecesStream(iter([b"abc", b"", b"defgh"]))
+    stream = PiecesStream(iter([b"abc", b"", b"defgh"]))
     assert stream.read(2) == b"ab"
     assert stream.read(100) == b"c"
     assert stream.read() == b"defgh"
