@@ -52,6 +52,53 @@ def _grand_total(summaries: list[LoadSummary]) -> dict:
     return {key: sum(t[key] for t in totals) for key in ("processed", "inserted", "already_exists", "errors")}
 
 
+class _OrderedCommits:
+    """Commits batches on a thread of its own while the next ones are validated, so the database's time
+    and Python's overlap. Batches go in groups of the store's batches_per_commit, one group in flight at
+    a time, and land in order: a failure stops the load at a batch boundary."""
+
+    def __init__(self, store: LoadStore, landed: Callable[[list[BatchSummary], int], None]) -> None:
+        self._store = store
+        self._landed = landed
+        self._pending: list[BatchWrite] = []
+        self._in_flight: tuple[Future[list[BatchSummary]], int] | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit")
+
+    def add(self, write: BatchWrite) -> None:
+        self._pending.append(write)
+        if len(self._pending) >= self._store.batches_per_commit:
+            self._send()
+
+    def add_recorded(self, recorded: BatchSummary) -> None:
+        self._send()
+        self._settle()
+        self._landed([recorded], recorded.processed)
+
+    def _send(self) -> None:
+        if self._pending:
+            self._settle()
+            writes, self._pending = self._pending, []
+            self._in_flight = (self._thread.submit(self._store.commit_batches, writes),
+                               sum(w.processed for w in writes))
+
+    def _settle(self) -> None:
+        if self._in_flight is not None:
+            future, rows = self._in_flight
+            self._in_flight = None
+            self._landed(future.result(), rows)
+
+    def __enter__(self) -> _OrderedCommits:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        try:
+            if kind is None:
+                self._send()
+                self._settle()
+        finally:
+            self._thread.shutdown(wait=True)
+
+
 class Ingestion:
     def __init__(self, store: LoadStore, blobs: BlobStore, batch_size: int = 1000,
                  clock: Callable[[], datetime] = utc_now) -> None:
@@ -121,40 +168,30 @@ class Ingestion:
                      progress: Callable[[int], None] = lambda rows: None,
                      batch_size: int | None = None) -> LoadSummary:
         """Commits the records batch by batch; batches a previous run of this task committed are
-        validated again (so repeated ids are still caught) but not written twice.
-
-        Batch N+1 is validated while batch N commits on a thread of its own: the database's time and
-        Python's overlap. One commit is in flight at a time and they land in order, so a failure still
-        stops the load at a batch boundary."""
+        validated again (so repeated ids are still caught) but not written twice."""
         validator = BatchValidator(table, summary.source, summary.task_id, self._store, self._clock)
         committed = self._store.recorded_batches(summary.task_id, table)
-        in_flight: tuple[Future[BatchSummary], int] | None = None
         rows_done = 0
 
-        def settle() -> None:
+        def landed(results: list[BatchSummary], rows: int) -> None:
             nonlocal rows_done
-            if in_flight is not None:
-                summary.batches.append(in_flight[0].result())
-                rows_done += in_flight[1]
-                progress(rows_done)
+            summary.batches.extend(results)
+            rows_done += rows
+            progress(rows_done)
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit") as committer:
+        with _OrderedCommits(self._store, landed) as commits:
             for number, chunk in enumerate(_batches(records, batch_size or self.batch_size), start=1):
                 checked = validator.check(chunk)
                 recorded = committed.get(number)
-                if recorded is not None and recorded.processed != len(chunk):
+                if recorded is None:
+                    commits.add(BatchWrite(table, summary.task_id, number, len(chunk), checked.rows,
+                                           checked.rejections))
+                elif recorded.processed == len(chunk):
+                    commits.add_recorded(recorded)
+                else:
                     raise InvalidRequest(f"batch {number} of task {summary.task_id} was committed with "
                                          f"{recorded.processed} rows, not {len(chunk)}: BATCH_SIZE changed "
                                          "between runs")
-                settle()
-                if recorded is None:
-                    future = committer.submit(self._store.commit_batch, BatchWrite(
-                        table, summary.task_id, number, len(chunk), checked.rows, checked.rejections))
-                else:
-                    future = Future()
-                    future.set_result(recorded)
-                in_flight = (future, len(chunk))
-            settle()
         return summary
 
     @staticmethod

@@ -51,6 +51,10 @@ class BatchWrite:
 
 
 class LoadStore(Protocol):
+    # How many batches the store commits in one transaction (each still counted and recorded alone):
+    # more where a commit is dear (SQLite rewrites the index pages a transaction touched).
+    batches_per_commit: int
+
     def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]:
         """Which of the ids exist in the table, in one query."""
 
@@ -60,6 +64,9 @@ class LoadStore(Protocol):
     def commit_batch(self, write: BatchWrite) -> BatchSummary:
         """Inserts the rows not already there, logs the rejections and records the batch, in one
         transaction; an id already present is counted, not changed. Raises core.errors.StoreUnavailable."""
+
+    def commit_batches(self, writes: Sequence[BatchWrite]) -> list[BatchSummary]:
+        """commit_batch for several batches in ONE transaction: all of them land or none does."""
 
 
 class RowReader(Protocol):

@@ -5,7 +5,7 @@ import io
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 
 from core.errors import BrokerUnavailable, NotFound, StoreUnavailable
 from core.ingestion import Progress
@@ -24,7 +24,9 @@ class FakeLoadStore:
     would fail mid-transaction; the staged rows are thrown away, so nothing of that batch is applied.
     """
 
-    def __init__(self, fail_on_commit: int | None = None) -> None:
+    def __init__(self, fail_on_commit: int | None = None, batches_per_commit: int = 1) -> None:
+        self.batches_per_commit = batches_per_commit
+        self.commit_groups: list[list[int]] = []  # the batch numbers of each commit_batches call
         self.tables: dict[Table, dict[int, tuple]] = {table: {} for table in Table}
         self.rejections: list[Rejection] = []
         self.batches: dict[tuple[str, Table], dict[int, BatchSummary]] = {}
@@ -66,6 +68,11 @@ class FakeLoadStore:
         summary = write.summary(inserted)
         self.batches.setdefault((write.task_id, write.table), {})[write.batch] = summary
         return summary
+
+    def commit_batches(self, writes: Sequence[BatchWrite]) -> list[BatchSummary]:
+        """Not atomic across the group: the failure tests use one batch per commit."""
+        self.commit_groups.append([w.batch for w in writes])
+        return [self.commit_batch(write) for write in writes]
 
 
 class FakeBlobStore:
