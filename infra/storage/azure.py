@@ -8,6 +8,7 @@ from typing import BinaryIO, Iterator
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient, ContainerClient, ExponentialRetry
 
+from core.byte_streams import PiecesStream
 from core.errors import NotFound, StoreUnavailable
 from core.ports import BlobInfo
 from infra.storage.names import safe_blob_name
@@ -18,28 +19,14 @@ _READ_CHUNK = 1 << 20
 _UPLOAD_BLOCK = 4 << 20
 
 
-class _ChunkReader(io.RawIOBase):
-    """A raw stream over the downloader's chunks; io.BufferedReader on top gives read and readline."""
-
-    def __init__(self, chunks: Iterator[bytes], describe: str) -> None:
-        self._chunks = chunks
-        self._pending = memoryview(b"")
-        self._describe = describe
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._pending:
-            with _translated(self._describe):
-                chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._pending = memoryview(chunk)
-        count = min(len(buffer), len(self._pending))
-        buffer[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
-        return count
+def _chunks(chunks: Iterator[bytes], describe: str) -> Iterator[bytes]:
+    """The downloader's chunks, its errors told as the core's while the file is being read."""
+    while True:
+        with _translated(describe):
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
 
 
 @contextmanager
@@ -78,7 +65,7 @@ class AzureBlobStore:
         describe = f"file '{name}'"
         with _translated(describe, self.container):
             downloader = blob.download_blob(max_concurrency=1)
-        with io.BufferedReader(_ChunkReader(downloader.chunks(), describe), buffer_size=_READ_CHUNK) as stream:
+        with io.BufferedReader(PiecesStream(_chunks(downloader.chunks(), describe)), buffer_size=_READ_CHUNK) as stream:
             yield stream
 
     def size(self, name: str) -> int:
