@@ -24,7 +24,7 @@ def backups():
 @bp.post("/restore/<table>")
 def restore(table: str):
     target = Table.from_name(table)
-    body = request.get_json(silent=True) if request.content_length else {}
+    body = request.get_json(silent=True) if request.get_data() else {}  # chunked bodies have no length
     if not isinstance(body, dict):
         raise BadRequest('send a JSON object: {"backup": name} or {} for the latest')
     name = body.get("backup")

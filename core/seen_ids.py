@@ -9,6 +9,12 @@ class SeenIds:
         self._bits = bytearray()
         self._others: set[int] = set()
 
+    def __contains__(self, id_: int) -> bool:
+        if id_ >= _BITMAP_LIMIT:
+            return id_ in self._others
+        index = id_ >> 3
+        return index < len(self._bits) and bool(self._bits[index] & (1 << (id_ & 7)))
+
     def add(self, id_: int) -> bool:
         """Marks the id as taken; False when it was taken already."""
         if id_ >= _BITMAP_LIMIT:

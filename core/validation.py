@@ -54,7 +54,8 @@ class BatchValidator:
             if row is not None:
                 id_ = row[0]
                 if suspects and not all(row[position] in ids for position, ids in suspects):
-                    rejections.append(self._reject(record, missing_parent_reasons(rules, list(row), known), id_, now))
+                    reasons = missing_parent_reasons(rules, list(row), known) + self._repeated(id_)
+                    rejections.append(self._reject(record, reasons, id_, now))
                 elif taken(id_):
                     rows.append(row)
                 else:
@@ -69,11 +70,16 @@ class BatchValidator:
             id_ = values[0] if values else None
             if not reasons and not taken(id_):
                 reasons.append(duplicate_reason(id_))
+            elif reasons and id_ is not None:
+                reasons += self._repeated(id_)  # every reason, though a rejected row takes no id
             if reasons:
                 rejections.append(self._reject(record, reasons, id_, now))
             else:
                 rows.append(rules.entity(*values))
         return batch
+
+    def _repeated(self, id_: int) -> list[str]:
+        return [duplicate_reason(id_)] if id_ in self._seen else []
 
     def _known_parents(self, quick: list, full: dict[int, RowCheck]) -> tuple[dict[Table, set[int]], dict]:
         """The referenced ids that exist, per parent table, and whether any referenced id does not."""

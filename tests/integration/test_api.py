@@ -9,15 +9,17 @@ import pytest
 
 from config import Settings
 from domain.tables import LOAD_ORDER
+from infra.storage.seed import SAMPLES
 from main import create_app
 
 
 @pytest.fixture
-def api_settings(tmp_path, challenge_dir) -> Settings:
+def api_settings(tmp_path) -> Settings:
+    """The project's own sample files in a storage folder of the test's: nothing here needs the originals."""
     storage = tmp_path / "storage"
     storage.mkdir()
     for table in LOAD_ORDER:
-        shutil.copyfile(challenge_dir / table.file_name, storage / table.file_name)
+        shutil.copyfile(SAMPLES / table.file_name, storage / table.file_name)
     return Settings(database_url=f"sqlite:///{tmp_path / 'hr.sqlite3'}", storage_dir=storage,
                     var_dir=tmp_path / "var", max_content_length=64 * 1024)
 

@@ -14,6 +14,7 @@ from schemathesis.generation import GenerationMode
 from api.openapi_paths import OPERATIONS
 from config import Settings
 from domain.tables import LOAD_ORDER
+from infra.storage.seed import SAMPLES
 from main import create_app
 from tests.conftest import CHALLENGE_DIR
 
@@ -32,9 +33,10 @@ def fuzzed_app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fuzz")
     storage = tmp / "storage"
     storage.mkdir()
-    if (CHALLENGE_DIR / "hired_employees.csv").is_file():
-        for table in LOAD_ORDER:
-            shutil.copyfile(CHALLENGE_DIR / table.file_name, storage / table.file_name)
+    # The original files when they are beside the project, else the project's own samples.
+    source = CHALLENGE_DIR if (CHALLENGE_DIR / "hired_employees.csv").is_file() else SAMPLES
+    for table in LOAD_ORDER:
+        shutil.copyfile(source / table.file_name, storage / table.file_name)
     app = create_app(Settings(database_url=f"sqlite:///{tmp / 'hr.sqlite3'}", storage_dir=storage,
                               var_dir=tmp / "var", max_content_length=256 * 1024))
     services = app.extensions["services"]

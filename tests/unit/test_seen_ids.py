@@ -41,3 +41,12 @@ def test_large_ids_do_not_grow_the_bitmap():
     seen.add(MAX_ID)
     seen.add(_BITMAP_LIMIT)
     assert len(seen._bits) == 0
+
+
+def test_contains_tells_without_taking():
+    seen = SeenIds()
+    seen.add(5)
+    seen.add(1 << 40)
+    assert 5 in seen and (1 << 40) in seen
+    assert 6 not in seen and (1 << 41) not in seen and 10**6 not in seen
+    assert seen.add(6)  # asking did not take it
