@@ -17,10 +17,15 @@ from domain.tables import Table
 SOURCE = "request"
 
 
-def _text(value: Any) -> str:
+def _text(value: str | int | float | None) -> str:
+    """A JSON value as the CSV field it stands for: null is a missing field, a number its digits."""
     if value is None:
         return ""
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def _not_scalar(value: Any) -> bool:
+    return isinstance(value, (dict, list, bool))
 
 
 def record_from_object(rules: TableRules, index: int, item: Any) -> Record:
@@ -30,6 +35,10 @@ def record_from_object(rules: TableRules, index: int, item: Any) -> Record:
     unknown = sorted(set(item) - set(rules.names))
     if unknown:
         return Record(index + 1, raw, [], f"unknown fields: {', '.join(map(str, unknown))}")
+    wrong = [name for name in rules.names if _not_scalar(item.get(name))]
+    if wrong:
+        return Record(index + 1, raw, [], f"fields must be strings or numbers, not objects, arrays or booleans: "
+                                          f"{', '.join(wrong)}")
     return Record(index + 1, raw, [_text(item.get(name)) for name in rules.names])
 
 

@@ -47,6 +47,17 @@ def test_json_numbers_are_read_as_their_text(batch, store):
     assert store.rows(D) == [Department(8, "42")]
 
 
+def test_json_objects_arrays_and_booleans_are_not_text(batch, store):
+    items = [{"id": 1, "department": {"a": [1]}}, {"id": 2, "department": True}, {"id": [3], "department": "x"}]
+    result = batch.insert_objects(D, items)
+    assert [r["reasons"] for r in result["rejected"]] == [
+        ["fields must be strings or numbers, not objects, arrays or booleans: department"],
+        ["fields must be strings or numbers, not objects, arrays or booleans: department"],
+        ["fields must be strings or numbers, not objects, arrays or booleans: id"],
+    ]
+    assert store.rows(D) == []
+
+
 @pytest.mark.parametrize("items", [[], [{}] * 4])
 def test_json_batch_must_hold_1_to_max_rows(batch, items):
     with pytest.raises(InvalidRequest, match="a batch holds 1 to 3 rows"):
