@@ -8,6 +8,15 @@ from typing import Any, Callable, Protocol
 
 from core.errors import NotFound, StoreUnavailable
 from core.ingestion import Progress
+from domain.errors import DomainError
+
+
+def _told(error: Exception) -> str:
+    """What a client may read of a failure: our own errors' words; of anything else only its kind, since
+    a driver's message can carry SQL and row values. The worker's log keeps the whole traceback."""
+    if isinstance(error, DomainError):
+        return str(error) or type(error).__name__
+    return f"internal error ({type(error).__name__}); the worker's log has the details"
 
 
 class RetryLater(Exception):
@@ -143,7 +152,7 @@ class Tasks:
             self._registry.failed(task_id, f"gave up after {attempts} attempts: {error}", self._clock())
             raise
         except Exception as error:
-            self._registry.failed(task_id, str(error) or type(error).__name__, self._clock())
+            self._registry.failed(task_id, _told(error), self._clock())
             raise
         self._registry.succeeded(task_id, result, self._clock())
         return result
