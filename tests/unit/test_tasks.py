@@ -47,7 +47,8 @@ def dispatcher() -> FakeDispatcher:
 @pytest.fixture
 def tasks(registry, dispatcher) -> Tasks:
     ids = (f"task-{n}" for n in count(1))
-    return Tasks(registry, dispatcher, {"echo": echo, "fail": fail, "refuse": refuse}, ticking_clock(), lambda: next(ids))
+    handlers = {"echo": echo, "fail": fail, "refuse": refuse}
+    return Tasks(registry, dispatcher, handlers, ticking_clock(), lambda: next(ids))
 
 
 def test_submit_records_the_task_as_pending_and_dispatches_it(tasks, registry, dispatcher):
