@@ -4,14 +4,15 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
-from core.errors import StoreUnavailable
 from core.ports import BatchWrite
 from core.summary import BatchSummary
 from domain.tables import Table
 from infra.db.bulk import bulk_writer, present_ids
+from infra.db.failures import unavailable_on_failure
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
+from infra.db.rejection_rows import rejection_row
 from infra.db.schema import TABLES, load_batches, rejected_rows
 
 # SQLite rewrites every index page a transaction touched into its WAL at commit: ten batches a
@@ -27,13 +28,13 @@ class SqlLoadStore:
         self.batches_per_commit = _BATCHES_PER_COMMIT.get(engine.dialect.name, 1)
 
     def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]:
-        with _unavailable_on_failure(), self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.connect() as conn:
             return present_ids(conn, TABLES[table.value].c.id, list(ids))
 
     def recorded_batches(self, task_id: str, table: Table) -> dict[int, BatchSummary]:
         query = sa.select(load_batches).where(
             load_batches.c.task_id == task_id, load_batches.c.table_name == table.value)
-        with _unavailable_on_failure(), self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.connect() as conn:
             return {row.batch: _summary(row) for row in conn.execute(query)}
 
     def commit_batch(self, write: BatchWrite) -> BatchSummary:
@@ -63,7 +64,7 @@ class SqlLoadStore:
         if len(writes) == 1:
             return [self.commit_batch(writes[0])]
         try:
-            with _unavailable_on_failure(), self._engine.begin() as conn:
+            with unavailable_on_failure(), self._engine.begin() as conn:
                 return [self._write(conn, write, self._write_rows) for write in writes]
         except (IntegrityError, ConcurrentWrite):
             # Another writer or another delivery met one of them: all rolled back, then batch by batch,
@@ -71,13 +72,13 @@ class SqlLoadStore:
             return [self.commit_batch(write) for write in writes]
 
     def _commit(self, write: BatchWrite, write_rows) -> BatchSummary:
-        with _unavailable_on_failure(), self._engine.begin() as conn:
+        with unavailable_on_failure(), self._engine.begin() as conn:
             return self._write(conn, write, write_rows)
 
     def _write(self, conn: sa.Connection, write: BatchWrite, write_rows) -> BatchSummary:
         summary = write.summary(write_rows(conn, TABLES[write.table.value], write.rows))
         if write.rejections:
-            conn.execute(rejected_rows.insert(), [_rejection_row(r) for r in write.rejections])
+            conn.execute(rejected_rows.insert(), [rejection_row(r) for r in write.rejections])
         conn.execute(load_batches.insert().values(
             task_id=write.task_id, table_name=write.table.value, committed_at=self._clock(),
             **{k: v for k, v in summary.as_dict().items()}))
@@ -87,28 +88,3 @@ class SqlLoadStore:
 def _summary(row) -> BatchSummary:
     return BatchSummary(row.batch, row.processed, row.inserted, row.already_exists, row.errors,
                         tuple(row.error_ids))
-
-
-def _rejection_row(rejection) -> dict:
-    return {
-        "table_name": rejection.table.value,
-        "source": rejection.source[:255],
-        "line_number": rejection.line_number,
-        "raw_text": rejection.raw,
-        "reasons": list(rejection.reasons),
-        "task_id": rejection.task_id,
-        "rejected_at": rejection.rejected_at,
-    }
-
-
-class _unavailable_on_failure:
-    """Turns a lost or refused connection into the core's StoreUnavailable; other errors pass."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, _traceback) -> bool:
-        if isinstance(error, DBAPIError) and not isinstance(error, IntegrityError) and (
-                error.connection_invalidated or isinstance(error, sa.exc.OperationalError)):
-            raise StoreUnavailable(f"the database is unavailable: {error.orig}") from error
-        return False

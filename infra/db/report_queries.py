@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from core.reports import DepartmentHires, QuarterlyHires
+from infra.db.failures import unavailable_on_failure
 from infra.db.schema import UtcDateTime, departments, hired_employees, jobs
 
 _QUARTERS = [sa.bindparam(f"q{i}", type_=UtcDateTime) for i in range(5)]
@@ -64,16 +65,16 @@ class SqlReportQueries:
 
     def hires_by_quarter(self, quarter_starts: list[datetime]) -> list[QuarterlyHires]:
         params = {f"q{i}": moment for i, moment in enumerate(quarter_starts)}
-        with self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.connect() as conn:
             return [QuarterlyHires(r.department, r.job, int(r.Q1), int(r.Q2), int(r.Q3), int(r.Q4))
                     for r in conn.execute(HIRES_BY_QUARTER, params)]
 
     def departments_above_mean(self, start: datetime, end: datetime) -> list[DepartmentHires]:
-        with self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.connect() as conn:
             return [DepartmentHires(r.id, r.department, int(r.hired))
                     for r in conn.execute(DEPARTMENTS_ABOVE_MEAN, {"start": start, "end": end})]
 
     def hires_and_departments(self, start: datetime, end: datetime) -> tuple[int, int]:
-        with self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.connect() as conn:
             row = conn.execute(HIRES_AND_DEPARTMENTS, {"start": start, "end": end}).one()
         return int(row.hires), int(row.n)

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from domain.tables import Table
+from infra.db.failures import unavailable_on_failure
 from infra.db.schema import TABLES, rejected_rows
 
 
@@ -25,11 +26,11 @@ class SqlRowReader:
     def page(self, table: Table, limit: int, offset: int) -> list[dict[str, Any]]:
         t = TABLES[table.value]
         query = sa.select(t).order_by(t.c.id).limit(limit).offset(offset)
-        with self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.connect() as conn:
             return [_as_dict(row) for row in conn.execute(query)]
 
     def count(self, table: Table) -> int:
-        with self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(TABLES[table.value])).scalar_one()
 
     def rejections(self, table: Table | None, task_id: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
@@ -38,9 +39,9 @@ class SqlRowReader:
             query = query.where(rejected_rows.c.table_name == table.value)
         if task_id is not None:
             query = query.where(rejected_rows.c.task_id == task_id)
-        with self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.connect() as conn:
             return [_as_dict(row) for row in conn.execute(query)]
 
     def check(self) -> None:
-        with self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.connect() as conn:
             conn.execute(sa.select(1))

@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from core.backup_ports import RestoreBatch
 from core.errors import Conflict
 from domain.tables import Table
-from infra.db.load_store import _rejection_row, _unavailable_on_failure
+from infra.db.failures import unavailable_on_failure
+from infra.db.rejection_rows import rejection_row
 from infra.db.schema import TABLES, rejected_rows
 
 
@@ -29,7 +30,7 @@ class SqlTableReplacer:
 
     def referenced_ids(self, table: Table) -> set[int]:
         ids: set[int] = set()
-        with _unavailable_on_failure(), self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.connect() as conn:
             for column in _children(TABLES[table.value]):
                 ids.update(conn.execute(sa.select(column).distinct()).scalars())
         return ids
@@ -38,7 +39,7 @@ class SqlTableReplacer:
         replacing = {TABLES[table.value] for table, _ in fills}
         counts: dict[Table, int] = {}
         try:
-            with _unavailable_on_failure(), self._engine.begin() as conn:
+            with unavailable_on_failure(), self._engine.begin() as conn:
                 kept = {table: _clear(conn, TABLES[table.value], replacing) for table, _ in reversed(fills)}
                 for table, batches in fills:
                     counts[table] = _fill(conn, TABLES[table.value], batches, in_place=kept[table])
@@ -70,7 +71,7 @@ def _fill(conn: sa.Connection, table: sa.Table, batches: Iterable[RestoreBatch],
         if rows:
             conn.execute(table.insert(), [dict(zip(keys, row)) for row in rows])
         if batch.rejections:
-            conn.execute(rejected_rows.insert(), [_rejection_row(r) for r in batch.rejections])
+            conn.execute(rejected_rows.insert(), [rejection_row(r) for r in batch.rejections])
         restored += len(batch.rows)
     return restored
 

@@ -6,7 +6,7 @@ from typing import Iterator, Sequence
 import sqlalchemy as sa
 
 from domain.tables import Table
-from infra.db.load_store import _unavailable_on_failure
+from infra.db.failures import unavailable_on_failure
 from infra.db.schema import TABLES
 
 
@@ -19,7 +19,7 @@ class SqlTableRows:
         one statement, so one consistent snapshot, with only `size` rows in memory at a time."""
         t = TABLES[table.value]
         query = sa.select(t).order_by(t.c.id)
-        with _unavailable_on_failure(), self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.connect() as conn:
             result = conn.execution_options(yield_per=size).execute(query)
             for part in result.partitions():
                 yield [tuple(row) for row in part]

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from core.errors import StoreUnavailable
 from core.ingestion import Progress
 from core.tasks import TaskRecord, TaskState
+from infra.db.failures import unavailable_on_failure
 from infra.db.schema import tasks
 
 _FINISHED = [TaskState.SUCCESS.value, TaskState.FAILURE.value]
@@ -26,7 +27,7 @@ class SqlTaskRegistry:
         self._engine = engine
 
     def submitted(self, task_id: str, kind: str, args: dict[str, Any], at: datetime) -> None:
-        with self._engine.begin() as conn:
+        with unavailable_on_failure(), self._engine.begin() as conn:
             conn.execute(tasks.insert().values(
                 id=task_id, kind=kind, args=args, state=TaskState.PENDING.value,
                 submitted_at=_utc(at), progress={}, result=None, error=None))
@@ -47,30 +48,30 @@ class SqlTaskRegistry:
         self._update(task_id, state=TaskState.RETRY.value, error=error)
 
     def get(self, task_id: str) -> TaskRecord | None:
-        with self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.connect() as conn:
             row = conn.execute(sa.select(tasks).where(tasks.c.id == task_id)).first()
         return _record(row) if row else None
 
     def recent(self, limit: int) -> list[TaskRecord]:
         query = sa.select(tasks).order_by(tasks.c.submitted_at.desc(), tasks.c.id.desc()).limit(max(limit, 0))
-        with self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.connect() as conn:
             return [_record(row) for row in conn.execute(query)]
 
     def unfinished(self) -> list[TaskRecord]:
         query = sa.select(tasks).where(tasks.c.state.in_(_UNFINISHED)).order_by(
             tasks.c.submitted_at, tasks.c.id)
-        with self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.connect() as conn:
             return [_record(row) for row in conn.execute(query)]
 
     def check(self) -> None:
         try:
-            with self._engine.connect() as conn:
+            with unavailable_on_failure(), self._engine.connect() as conn:
                 conn.execute(sa.select(sa.func.count()).select_from(tasks).where(tasks.c.id == ""))
         except sa.exc.DBAPIError as error:
             raise StoreUnavailable(f"the task registry's database is unavailable: {error.orig}") from error
 
     def _update(self, task_id: str, **values: Any) -> None:
-        with self._engine.begin() as conn:
+        with unavailable_on_failure(), self._engine.begin() as conn:
             conn.execute(tasks.update().where(tasks.c.id == task_id, tasks.c.state.not_in(_FINISHED))
                          .values(**values))
 

@@ -158,3 +158,12 @@ def test_cors_only_for_the_named_origins(api_settings):
     assert other.status_code == 200 and "Access-Control-Allow-Origin" not in other.headers
     assert _client(api_settings).get("/jobs", headers={"Origin": "https://app.example"}).headers.get(
         "Access-Control-Allow-Origin") is None
+
+
+def test_a_database_that_cannot_be_reached_is_503_on_reads_and_reports(tmp_path):
+    settings = Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", storage_dir=tmp_path / "s",
+                        var_dir=tmp_path / "var")
+    client = create_app(settings).test_client()
+    for path in ("/departments", "/report/hired-by-quarter", "/rejections", "/task-status/x", "/task-list"):
+        body = _is_problem(client.get(path), 503)
+        assert body["detail"].startswith("the database is unavailable") and "SELECT" not in body["detail"], path
