@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from api.params import services
+from api.problems import problem
 
 bp = Blueprint("health", __name__)
 
@@ -17,5 +18,7 @@ def health():
 def ready():
     checks = services().readiness()
     body = {name: "ok" if error is None else f"down: {error}" for name, error in checks.items()}
-    ok = all(error is None for error in checks.values())
-    return jsonify(status="ready" if ok else "not ready", checks=body), 200 if ok else 503
+    down = [name for name, error in checks.items() if error is not None]
+    if down:
+        return problem(503, f"not ready: {', '.join(down)} down", checks=body)
+    return jsonify(status="ready", checks=body)

@@ -144,7 +144,8 @@ def test_an_unreachable_broker_is_503_and_ready_names_it(api_settings):
     body = _is_problem(client.post("/departments"), 503)
     assert "broker" in body["detail"] and "Redis" in body["detail"]
     ready = client.get("/ready")
-    assert ready.status_code == 503 and ready.get_json()["checks"]["broker"].startswith("down")
+    assert ready.status_code == 503 and ready.mimetype == "application/problem+json"
+    assert ready.get_json()["checks"]["broker"].startswith("down") and "broker" in ready.get_json()["detail"]
 
 
 def test_cors_only_for_the_named_origins(api_settings):
