@@ -16,4 +16,4 @@ def task_status(task_id: str):
 @bp.get("/task-list")
 def task_list():
     limit = int_arg("limit", 20, 1, 500)
-    return jsonify(items=[record.as_dict() for record in services().tasks.recent(limit)], limit=limit)
+    return jsonify(items=[record.as_brief_dict() for record in services().tasks.recent(limit)], limit=limit)

@@ -56,6 +56,19 @@ class TaskRecord:
             data[key] = data[key].isoformat() + "Z" if data[key] else None
         return data
 
+    def as_brief_dict(self) -> dict[str, Any]:
+        """For lists: the result's totals without per-batch figures or error ids, whose size grows with
+        the file; /task-status has the whole result."""
+        data = self.as_dict()
+        if isinstance(self.result, dict):
+            data["result"] = {key: _without_ids(value) for key, value in self.result.items()
+                              if key not in ("batches", "tables")}
+        return data
+
+
+def _without_ids(value: Any) -> Any:
+    return {k: v for k, v in value.items() if k != "error_ids"} if isinstance(value, dict) else value
+
 
 class TaskRegistry(Protocol):
     """Where tasks are recorded: the source of truth for /task-status and /task-list."""

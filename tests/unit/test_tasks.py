@@ -154,3 +154,12 @@ def test_resume_abandoned_dispatches_again_only_started_and_retrying_tasks(tasks
     assert tasks.resume_abandoned() == [started, retrying]
     assert dispatcher.dispatched == [(started, "echo", {"n": 1}), (retrying, "echo", {"n": 2})]
     assert tasks.status(pending).state is TaskState.PENDING
+
+
+def test_the_brief_form_keeps_totals_and_drops_what_grows_with_the_file(tasks):
+    task_id = tasks.submit("echo", {})
+    record = tasks.status(task_id)
+    record.result = {"table": "jobs", "batches": [{"batch": 1}], "tables": [],
+                     "total": {"processed": 3, "errors": 1, "error_ids": [9]}}
+    assert record.as_brief_dict()["result"] == {"table": "jobs", "total": {"processed": 3, "errors": 1}}
+    assert record.as_dict()["result"]["batches"] == [{"batch": 1}]
