@@ -17,7 +17,8 @@ from config import Settings
 from core.backup import Backups
 from core.backup_requests import BACKUP, RESTORE, BackupRequests
 from core.batch_insert import BatchInsert
-from core.ingestion import Ingestion, utc_now
+from core.clock import utc_now
+from core.ingestion import Ingestion
 from core.load_requests import LOAD, LoadRequests
 from core.ports import BlobStore
 from core.readiness import Readiness

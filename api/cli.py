@@ -7,18 +7,14 @@ import uuid
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 
+from api.params import services
 from api.render import REPORT_COLUMNS, to_csv, to_table
-from core.ingestion import Progress
+from core.progress import Progress
 from core.sample_data import write_samples
-from core.services import Services
 from domain.errors import DomainError
 from domain.tables import Table
-
-
-def _services() -> Services:
-    return current_app.extensions["services"]
 
 
 class _Bar:
@@ -50,7 +46,7 @@ class _Bar:
 @click.command("init-db")
 def init_db() -> None:
     """Create or upgrade the schema."""
-    _services().upgrade_schema()
+    services().upgrade_schema()
     click.echo("schema is up to date", err=True)
 
 
@@ -60,7 +56,7 @@ def init_db() -> None:
               help="Load this local CSV instead of the table's file in storage.")
 def load(table: str, path: Path | None) -> None:
     """Load departments, jobs, hired_employees or all of them, and print the summary as JSON."""
-    ingestion = _services().ingestion
+    ingestion = services().ingestion
     task_id = f"cli-{uuid.uuid4().hex}"
     bar = _Bar()
     try:
@@ -88,7 +84,7 @@ def load(table: str, path: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def report(name: str, year: int, fmt: str) -> None:
     """Print report 1 (hired-by-quarter) or report 2 (hiring-above-average) for a year."""
-    reports = _services().reports
+    reports = services().reports
     try:
         rows = reports.hired_by_quarter(year) if name == "hired-by-quarter" else reports.hiring_above_average(year)
     except DomainError as error:
@@ -122,7 +118,7 @@ def generate(rows: int, out: Path, seed: int, departments: int, jobs: int) -> No
 def backup(table: str) -> None:
     """Write TABLE to a new AVRO backup in storage and print its name, rows, size and time as JSON."""
     try:
-        result = _services().backups.backup(table, task_id=f"cli-{uuid.uuid4().hex}")
+        result = services().backups.backup(table, task_id=f"cli-{uuid.uuid4().hex}")
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     click.echo(json.dumps(result))
@@ -137,7 +133,7 @@ def restore(table: str, name: str | None, with_dependants: bool) -> None:
     """Replace TABLE with a backup, atomically, and print what was restored as JSON."""
     bar = _Bar()
     try:
-        result = _services().backups.restore(table, name, with_dependants, task_id=f"cli-{uuid.uuid4().hex}",
+        result = services().backups.restore(table, name, with_dependants, task_id=f"cli-{uuid.uuid4().hex}",
                                              on_progress=bar)
     except DomainError as error:
         raise click.ClickException(str(error)) from None

@@ -24,10 +24,11 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from core.backup_ports import BackupCodec, RestoreBatch, RowSource, TableReplacer
 from core.byte_streams import HashingReader, PiecesStream
+from core.clock import utc_now
 from core.csv_records import Record
 from core.errors import Conflict, CorruptBackup, InvalidRequest, NotFound
-from core.ingestion import Progress, ProgressCallback, utc_now
 from core.ports import BlobStore, LoadStore
+from core.progress import Progress, ProgressCallback
 from core.validation import BatchValidator
 from domain.rejections import clip_raw
 from domain.rules import RULES, check_fields

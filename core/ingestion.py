@@ -3,36 +3,21 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import islice
 from typing import BinaryIO, Callable, Iterable, Iterator
 
+from core.clock import utc_now
 from core.csv_records import CsvRecords, Record
 from core.errors import InvalidRequest
 from core.ports import BatchWrite, BlobStore, LoadStore
+from core.progress import Progress, ProgressCallback
 from core.summary import BatchSummary, LoadSummary
 from core.validation import BatchValidator
 from domain.rules import is_header
 from domain.tables import LOAD_ORDER, Table
 
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    table: str
-    rows_done: int
-    bytes_done: int
-    bytes_total: int | None
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
 log = logging.getLogger(__name__)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:

@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Any, Callable, Protocol
 
 from core.errors import NotFound, StoreUnavailable
-from core.ingestion import Progress
+from core.progress import Progress
 from domain.errors import DomainError
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 from config import PROJECT_DIR
+from tests.net import free_port
 
 AZURITE_BIN = PROJECT_DIR / ".azurite" / "node_modules" / ".bin" / "azurite-blob"
 # The emulator's documented, public development account: not a secret.
@@ -25,12 +26,6 @@ class AzuriteMissing(RuntimeError):
 def connection_string(port: int) -> str:
     return (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
             f"BlobEndpoint=http://127.0.0.1:{port}/{ACCOUNT};")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _answers(port: int) -> bool:
@@ -58,7 +53,7 @@ def running_azurite() -> Iterator[str]:
         raise AzuriteMissing("node is not installed")
     if not AZURITE_BIN.is_file():
         raise AzuriteMissing(f"{AZURITE_BIN.relative_to(PROJECT_DIR)} is missing: run `make install` (needs npm)")
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="azurite-") as workdir:
         log = Path(workdir) / "azurite.log"
         with log.open("wb") as out:

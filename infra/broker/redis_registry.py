@@ -22,8 +22,9 @@ from typing import Any
 
 import redis
 
+from core.clock import naive_utc
 from core.errors import BrokerUnavailable
-from core.ingestion import Progress
+from core.progress import Progress
 from core.tasks import TaskRecord, TaskState
 
 RETENTION = timedelta(days=7)
@@ -67,7 +68,7 @@ class RedisTaskRegistry:
         pipe = self._client.pipeline(transaction=True)
         pipe.hset(self._key(task_id), mapping={
             "kind": kind, "args": json.dumps(args), "state": TaskState.PENDING.value,
-            "submitted_at": _utc(at).isoformat(), "progress": "{}"})
+            "submitted_at": naive_utc(at).isoformat(), "progress": "{}"})
         pipe.zadd(self._all, {task_id: score})
         pipe.zadd(self._unfinished, {task_id: score})
         pipe.zremrangebyscore(self._all, "-inf", score - RETENTION.total_seconds())
@@ -76,7 +77,7 @@ class RedisTaskRegistry:
 
     @_unavailable_when_down
     def started(self, task_id: str, at: datetime) -> None:
-        self._update(task_id, False, state=TaskState.STARTED.value, started_at=_utc(at).isoformat())
+        self._update(task_id, False, state=TaskState.STARTED.value, started_at=naive_utc(at).isoformat())
 
     @_unavailable_when_down
     def progressed(self, task_id: str, progress: Progress) -> None:
@@ -86,11 +87,11 @@ class RedisTaskRegistry:
     @_unavailable_when_down
     def succeeded(self, task_id: str, result: Any, at: datetime) -> None:
         self._update(task_id, True, state=TaskState.SUCCESS.value, result=json.dumps(result),
-                     finished_at=_utc(at).isoformat())
+                     finished_at=naive_utc(at).isoformat())
 
     @_unavailable_when_down
     def failed(self, task_id: str, error: str, at: datetime) -> None:
-        self._update(task_id, True, state=TaskState.FAILURE.value, error=error, finished_at=_utc(at).isoformat())
+        self._update(task_id, True, state=TaskState.FAILURE.value, error=error, finished_at=naive_utc(at).isoformat())
 
     @_unavailable_when_down
     def retrying(self, task_id: str, error: str) -> None:
@@ -131,13 +132,9 @@ class RedisTaskRegistry:
         return f"{self._prefix}task:{task_id}"
 
 
-def _utc(at: datetime) -> datetime:
-    """Naive UTC, as the core's clock gives it."""
-    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
-
 
 def _score(at: datetime) -> float:
-    return _utc(at).replace(tzinfo=UTC).timestamp()
+    return naive_utc(at).replace(tzinfo=UTC).timestamp()
 
 
 def _text(value: bytes | str) -> str:

@@ -7,13 +7,14 @@ row lock makes the check and the write one step.
 from __future__ import annotations
 
 from dataclasses import asdict, is_dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from core.clock import naive_utc
 from core.errors import StoreUnavailable
-from core.ingestion import Progress
+from core.progress import Progress
 from core.tasks import TaskRecord, TaskState
 from infra.db.failures import unavailable_on_failure
 from infra.db.schema import tasks
@@ -30,19 +31,19 @@ class SqlTaskRegistry:
         with unavailable_on_failure(), self._engine.begin() as conn:
             conn.execute(tasks.insert().values(
                 id=task_id, kind=kind, args=args, state=TaskState.PENDING.value,
-                submitted_at=_utc(at), progress={}, result=None, error=None))
+                submitted_at=naive_utc(at), progress={}, result=None, error=None))
 
     def started(self, task_id: str, at: datetime) -> None:
-        self._update(task_id, state=TaskState.STARTED.value, started_at=_utc(at))
+        self._update(task_id, state=TaskState.STARTED.value, started_at=naive_utc(at))
 
     def progressed(self, task_id: str, progress: Progress) -> None:
         self._update(task_id, progress=asdict(progress) if is_dataclass(progress) else dict(progress))
 
     def succeeded(self, task_id: str, result: Any, at: datetime) -> None:
-        self._update(task_id, state=TaskState.SUCCESS.value, result=result, finished_at=_utc(at))
+        self._update(task_id, state=TaskState.SUCCESS.value, result=result, finished_at=naive_utc(at))
 
     def failed(self, task_id: str, error: str, at: datetime) -> None:
-        self._update(task_id, state=TaskState.FAILURE.value, error=error, finished_at=_utc(at))
+        self._update(task_id, state=TaskState.FAILURE.value, error=error, finished_at=naive_utc(at))
 
     def retrying(self, task_id: str, error: str) -> None:
         self._update(task_id, state=TaskState.RETRY.value, error=error)
@@ -75,10 +76,6 @@ class SqlTaskRegistry:
             conn.execute(tasks.update().where(tasks.c.id == task_id, tasks.c.state.not_in(_FINISHED))
                          .values(**values))
 
-
-def _utc(at: datetime) -> datetime:
-    """Naive UTC, as every time column holds it."""
-    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
 
 
 def _record(row) -> TaskRecord:

@@ -9,8 +9,9 @@ import requests
 
 from domain.tables import LOAD_ORDER
 from infra.storage.azure import AzureBlobStore
-from tests.e2e.conftest import _environment, _start, _stop, free_port
-from tests.e2e.test_http_service import REPORT_2
+from tests.challenge import REPORT_2
+from tests.e2e.conftest import _environment, _start, _stop
+from tests.net import free_port
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,7 @@ import random
 
 import requests
 
-REPORT_2 = [
-    ("Support", 216), ("Engineering", 205), ("Human Resources", 201), ("Services", 200),
-    ("Business Development", 185), ("Research and Development", 148), ("Marketing", 142),
-]
+from tests.challenge import REPORT_2
 
 
 def _employee(id_: int, department: int = 1, job: int = 1) -> dict:

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from config import PROJECT_DIR
 from core.sample_data import write_samples
-from tests.e2e.conftest import _environment, free_port
+from tests.e2e.conftest import _environment
+from tests.net import free_port
 
 ROWS = 300_000
 WAIT = 300

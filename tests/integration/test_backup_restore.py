@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from config import Settings
 from core.backup import Backups
 from core.backup_ports import RestoreBatch
+from core.clock import utc_now
 from core.errors import Conflict, CorruptBackup, InvalidRequest, NotFound
-from core.ingestion import Ingestion, utc_now
+from core.ingestion import Ingestion
 from core.reports import Reports
 from domain.entities import Department, Employee
 from domain.tables import LOAD_ORDER, Table
@@ -29,11 +30,8 @@ from infra.db.table_rows import SqlTableRows
 from infra.storage.azure import AzureBlobStore
 from infra.storage.local import LocalBlobStore
 from main import create_app
+from tests.challenge import REPORT_2
 
-REPORT_2 = [
-    ("Support", 216), ("Engineering", 205), ("Human Resources", 201), ("Services", 200),
-    ("Business Development", 185), ("Research and Development", 148), ("Marketing", 142),
-]
 HIRED = datetime(2021, 6, 1, 8, 30, 0, 123456)
 
 

@@ -14,11 +14,7 @@ from infra.storage.azure import AzureBlobStore
 from infra.storage.local import LocalBlobStore
 from main import build_services
 from tests.azurite import connection_string
-
-REPORT_2 = [  # as in test_challenge_files.py: the original files give these on every database
-    ("Support", 216), ("Engineering", 205), ("Human Resources", 201), ("Services", 200),
-    ("Business Development", 185), ("Research and Development", 148), ("Marketing", 142),
-]
+from tests.challenge import REPORT_2
 
 
 def _container() -> str:

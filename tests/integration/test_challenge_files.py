@@ -6,11 +6,7 @@ import sqlalchemy as sa
 from domain.tables import LOAD_ORDER
 from infra.db.schema import rejected_rows
 from main import build_services
-
-REPORT_2 = [
-    ("Support", 216), ("Engineering", 205), ("Human Resources", 201), ("Services", 200),
-    ("Business Development", 185), ("Research and Development", 148), ("Marketing", 142),
-]
+from tests.challenge import REPORT_2
 
 
 def test_challenge_files_load_exactly_and_reports_match(settings, challenge_dir, database_url):

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from core.clock import utc_now
 from core.errors import StoreUnavailable
-from core.ingestion import Ingestion, utc_now
+from core.ingestion import Ingestion
 from domain.tables import Table
 from infra.db.engine import create_engine
 from infra.db.load_store import SqlLoadStore

@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from core.errors import BrokerUnavailable
-from core.ingestion import Progress
+from core.progress import Progress
 from core.tasks import TaskState
 from infra.broker.redis_registry import RETENTION, RedisTaskRegistry
 from infra.db.engine import create_engine

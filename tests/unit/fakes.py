@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 
 from core.errors import BrokerUnavailable, NotFound, StoreUnavailable
-from core.ingestion import Progress
 from core.ports import BatchWrite, BlobInfo
+from core.progress import Progress
 from core.reports import DepartmentHires, QuarterlyHires
 from core.summary import BatchSummary
 from core.tasks import TaskRecord, TaskState

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.clock import utc_now
 from core.errors import NotFound
-from core.ingestion import utc_now
 from domain.errors import UnknownTable
 from domain.tables import Table
 

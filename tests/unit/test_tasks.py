@@ -7,7 +7,7 @@ from itertools import count
 import pytest
 
 from core.errors import BrokerUnavailable, NotFound
-from core.ingestion import Progress
+from core.progress import Progress
 from core.tasks import TaskRecord, Tasks, TaskState
 from domain.tables import Table
 from tests.unit.fakes import FakeDispatcher, FakeTaskRegistry
