@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from itertools import islice
@@ -38,16 +39,20 @@ def _grand_total(summaries: list[LoadSummary]) -> dict:
 
 
 class _OrderedCommits:
-    """Commits batches on a thread of its own while the next ones are validated, so the database's time
-    and Python's overlap. Batches go in groups of the store's batches_per_commit, one group in flight at
-    a time, and land in order: a failure stops the load at a batch boundary."""
+    """Commits batches on threads of their own while the next ones are validated, so the database's
+    time and Python's overlap. Batches go in groups of the store's batches_per_commit, up to the store's
+    commits_in_flight groups at once, each on its own connection; results are taken in order.
+
+    A failure stops the load: the groups already sent still finish (each lands whole or not at all),
+    and a re-run skips every batch recorded and commits the rest, gaps included."""
 
     def __init__(self, store: LoadStore, landed: Callable[[list[BatchSummary], int], None]) -> None:
         self._store = store
         self._landed = landed
         self._pending: list[BatchWrite] = []
-        self._in_flight: tuple[Future[list[BatchSummary]], int] | None = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit")
+        self._in_flight: deque[tuple[Future[list[BatchSummary]], int]] = deque()
+        self._limit = max(1, store.commits_in_flight)
+        self._threads = ThreadPoolExecutor(max_workers=self._limit, thread_name_prefix="commit")
 
     def add(self, write: BatchWrite) -> None:
         self._pending.append(write)
@@ -56,21 +61,24 @@ class _OrderedCommits:
 
     def add_recorded(self, recorded: BatchSummary) -> None:
         self._send()
-        self._settle()
+        self._settle_all()
         self._landed([recorded], recorded.processed)
 
     def _send(self) -> None:
         if self._pending:
-            self._settle()
+            if len(self._in_flight) >= self._limit:
+                self._settle_oldest()
             writes, self._pending = self._pending, []
-            self._in_flight = (self._thread.submit(self._store.commit_batches, writes),
-                               sum(w.processed for w in writes))
+            self._in_flight.append((self._threads.submit(self._store.commit_batches, writes),
+                                    sum(w.processed for w in writes)))
 
-    def _settle(self) -> None:
-        if self._in_flight is not None:
-            future, rows = self._in_flight
-            self._in_flight = None
-            self._landed(future.result(), rows)
+    def _settle_oldest(self) -> None:
+        future, rows = self._in_flight.popleft()
+        self._landed(future.result(), rows)
+
+    def _settle_all(self) -> None:
+        while self._in_flight:
+            self._settle_oldest()
 
     def __enter__(self) -> _OrderedCommits:
         return self
@@ -79,9 +87,9 @@ class _OrderedCommits:
         try:
             if kind is None:
                 self._send()
-                self._settle()
+                self._settle_all()
         finally:
-            self._thread.shutdown(wait=True)
+            self._threads.shutdown(wait=True)
 
 
 class Ingestion:

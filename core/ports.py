@@ -54,6 +54,9 @@ class LoadStore(Protocol):
     # How many batches the store commits in one transaction (each still counted and recorded alone):
     # more where a commit is dear (SQLite rewrites the index pages a transaction touched).
     batches_per_commit: int
+    # How many of those transactions may be under way at once, each on its own connection: more where
+    # the server does the work of a COPY on a core of its own (PostgreSQL), one where writers queue.
+    commits_in_flight: int
 
     def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]:
         """Which of the ids exist in the table, in one query."""

@@ -1,20 +1,45 @@
 """One engine per process, built by the composition root; nothing here connects on import."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+
+_TRUSTED_FOR_SECONDS = 5.0
 
 
 def create_engine(url: str) -> sa.Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    options: dict = {"pool_pre_ping": True}
+    options: dict = {}
     if parsed.get_backend_name() == "mssql":
         options["fast_executemany"] = True
-    return sa.create_engine(parsed, **options)
+    engine = sa.create_engine(parsed, **options)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: sa.Engine) -> None:
+    """pool_pre_ping, but only for a connection that sat in the pool a while. A load checks out a
+    connection per batch; a ping each time was a round trip per batch on a connection used a moment
+    before. A server lost within that moment fails the next statement instead, which is answered as
+    an unavailable store (503, or the task retried) like a loss mid-statement."""
+
+    @sa.event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, record, _proxy) -> None:
+        if time.monotonic() - record.info.get("returned_at", 0.0) < _TRUSTED_FOR_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise sa.exc.DisconnectionError(f"a pooled connection did not answer: {error}") from error
 
 
 def _sqlite_engine(url: sa.URL) -> sa.Engine:

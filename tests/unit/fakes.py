@@ -24,8 +24,10 @@ class FakeLoadStore:
     would fail mid-transaction; the staged rows are thrown away, so nothing of that batch is applied.
     """
 
-    def __init__(self, fail_on_commit: int | None = None, batches_per_commit: int = 1) -> None:
+    def __init__(self, fail_on_commit: int | None = None, batches_per_commit: int = 1,
+                 commits_in_flight: int = 1) -> None:
         self.batches_per_commit = batches_per_commit
+        self.commits_in_flight = commits_in_flight
         self.commit_groups: list[list[int]] = []  # the batch numbers of each commit_batches call
         self.tables: dict[Table, dict[int, tuple]] = {table: {} for table in Table}
         self.rejections: list[Rejection] = []

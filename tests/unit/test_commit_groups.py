@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 from datetime import datetime
 
+import pytest
+
+from core.errors import StoreUnavailable
 from core.ingestion import Ingestion
 from core.summary import LoadSummary
 from domain.tables import Table
@@ -37,3 +42,50 @@ def test_a_rerun_skips_recorded_batches_and_groups_the_rest():
     assert [b.batch for b in summary.batches] == [1, 2, 3, 4, 5, 6, 7]
     assert progress == [1, 2, 5, 7]
     assert [b.inserted for b in summary.batches] == [1] * 7
+
+
+class _SlowStore(FakeLoadStore):
+    """Each commit takes a moment, so that the load has several under way; batch `failing` fails once."""
+
+    def __init__(self, commits_in_flight: int, failing: int | None = None) -> None:
+        super().__init__(commits_in_flight=commits_in_flight)
+        self.failing = failing
+        self.under_way = self.most_under_way = 0
+        self._lock = threading.Lock()
+
+    def commit_batches(self, writes):
+        with self._lock:
+            self.under_way += 1
+            self.most_under_way = max(self.most_under_way, self.under_way)
+        try:
+            time.sleep(0.02)
+            if self.failing in [w.batch for w in writes]:
+                self.failing = None
+                raise StoreUnavailable("the database went away (as told)")
+            return super().commit_batches(writes)
+        finally:
+            with self._lock:
+                self.under_way -= 1
+
+
+def test_commits_in_flight_overlap_up_to_the_stores_limit_and_land_in_order():
+    store = _SlowStore(commits_in_flight=3)
+    summary, progress = _load(store, "t3")
+    assert store.most_under_way == 3
+    assert [b.batch for b in summary.batches] == [1, 2, 3, 4, 5, 6, 7]
+    assert progress == [1, 2, 3, 4, 5, 6, 7]
+    assert [row[0] for row in store.rows(Table.DEPARTMENTS)] == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_a_failure_with_commits_in_flight_lets_them_land_and_a_rerun_fills_the_gap():
+    store = _SlowStore(commits_in_flight=3, failing=2)
+    with pytest.raises(StoreUnavailable):
+        _load(store, "t4")
+    recorded = sorted(store.recorded_batches("t4", Table.DEPARTMENTS))
+    assert recorded[0] == 1 and 2 not in recorded and {3, 4} <= set(recorded)  # those sent with batch 2 landed
+    store.commit_groups.clear()
+    summary, _ = _load(store, "t4")
+    assert sorted(store.commit_groups) == [[n] for n in range(2, 8) if n not in recorded]
+    assert [b.batch for b in summary.batches] == [1, 2, 3, 4, 5, 6, 7]
+    assert [b.inserted for b in summary.batches] == [1] * 7
+    assert [row[0] for row in store.rows(Table.DEPARTMENTS)] == [1, 2, 3, 4, 5, 6, 7]
