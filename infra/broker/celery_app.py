@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import worker_ready
+from celery.signals import worker_process_init, worker_ready
 from flask import Flask
 
 from config import Settings
+from infra.process import freeze_start_up_heap
 
 log = logging.getLogger(__name__)
 RUN_TASK = "hr.run_task"
@@ -68,6 +69,11 @@ def make_celery(settings: Settings, name: str = "hr", task_cls: type[Task] | str
     celery_app = Celery(name, task_cls=task_cls) if task_cls else Celery(name)
     celery_app.config_from_object(celery_config(settings))
     return celery_app
+
+
+@worker_process_init.connect
+def _settle_worker_process(**_: object) -> None:
+    freeze_start_up_heap()
 
 
 def _resume_abandoned_when_ready(app: Flask) -> None:

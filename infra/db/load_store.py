@@ -1,7 +1,6 @@
 """The LoadStore port on SQLAlchemy: bulk id look-ups and one transaction per batch."""
 from __future__ import annotations
 
-import os
 from typing import Iterable, Sequence
 
 import sqlalchemy as sa
@@ -20,8 +19,9 @@ from infra.db.schema import TABLES, load_batches, rejected_rows
 # transaction cut a 1000-row batch's cost about 2.5 times (random datetimes, measured).
 _BATCHES_PER_COMMIT = {"sqlite": 10}
 # PostgreSQL spends about half of a batch's time in the server's own work on the COPY (index inserts);
-# two batches in flight put that work on a second backend while the next batch is validated.
-_COMMITS_IN_FLIGHT = {"postgresql": int(os.environ.get("HR_COMMITS_IN_FLIGHT", "2"))}
+# two batches in flight put that work on a second backend while the next batch is validated (1M rows:
+# 36.6 s with one, 29-30 s with two or three; Documentation/benchmarks.md).
+_COMMITS_IN_FLIGHT = {"postgresql": 2}
 
 
 class SqlLoadStore:
