@@ -5,12 +5,23 @@ import csv
 import io
 from typing import Any, Sequence
 
+# A spreadsheet runs a cell that starts with one of these as a formula: a department or job named
+# "=HYPERLINK(…)" would become a link, or worse, in whoever opens the report (OWASP, CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """Text a spreadsheet would evaluate, kept as text by a leading apostrophe; numbers as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows([row[c] for c in columns] for row in rows)
+    writer.writerows([_cell(row[c]) for c in columns] for row in rows)
     return out.getvalue()
 
 
