@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 _TRUSTED_FOR_SECONDS = 5.0
+_SQLITE_CACHE_KIB = 24 * 1024
+_SQLITE_WAL_PAGES = 10_000  # of 4 KiB
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -54,6 +56,13 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # A load inserts into the datetime index at random places: with SQLite's default 2 MiB page
+        # cache most of those pages were read again and again, and a checkpoint every 4 MiB of WAL wrote
+        # them back as often. 24 MiB and a 40 MiB WAL between checkpoints took a 1M-row load from 49 s to
+        # 27 s (with 25 batches a transaction; Documentation/benchmarks.md). Both are bounded: memory and
+        # disk stay flat at any size.
+        cursor.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={_SQLITE_WAL_PAGES}")
         cursor.close()
 
     return engine

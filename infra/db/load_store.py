@@ -16,8 +16,10 @@ from infra.db.rejection_rows import rejection_row
 from infra.db.schema import TABLES, load_batches, rejected_rows
 
 # SQLite rewrites every index page a transaction touched into its WAL at commit: ten batches a
-# transaction cut a 1000-row batch's cost about 2.5 times (random datetimes, measured).
-_BATCHES_PER_COMMIT = {"sqlite": 10}
+# transaction cut a 1000-row batch's cost about 2.5 times (random datetimes, measured), twenty-five
+# another 1.3 times beside a larger page cache (infra.db.engine). Fifty would gain little more and
+# hold twice the rows in memory (two groups: one committing, one filling).
+_BATCHES_PER_COMMIT = {"sqlite": 25}
 # PostgreSQL spends about half of a batch's time in the server's own work on the COPY (index inserts);
 # two batches in flight put that work on a second backend while the next batch is validated (1M rows:
 # 36.6 s with one, 29-30 s with two or three; Documentation/benchmarks.md).
