@@ -22,8 +22,10 @@ from infra.db.schema import TABLES, load_batches, rejected_rows
 _BATCHES_PER_COMMIT = {"sqlite": 25}
 # PostgreSQL spends about half of a batch's time in the server's own work on the COPY (index inserts);
 # two batches in flight put that work on a second backend while the next batch is validated (1M rows:
-# 36.6 s with one, 29-30 s with two or three; Documentation/benchmarks.md).
-_COMMITS_IN_FLIGHT = {"postgresql": 2}
+# 36.6 s with one, 29-30 s with two or three). MariaDB likewise waits on InnoDB for about 40% of a
+# batch: 70 s with one, 54-56 s with two, no deadlock met when every row, or every third one, was
+# already there (Documentation/benchmarks.md). SQLite has one writer: its batches queue.
+_COMMITS_IN_FLIGHT = {"postgresql": 2, "mysql": 2, "mariadb": 2}
 
 
 class SqlLoadStore:
