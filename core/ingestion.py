@@ -66,6 +66,8 @@ class _OrderedCommits:
 
     def _send(self) -> None:
         if self._pending:
+            if any(future.done() and future.exception() for future, _ in self._in_flight):
+                self._settle_all()  # raises at the first failed group, in order: nothing more is sent
             if len(self._in_flight) >= self._limit:
                 self._settle_oldest()
             writes, self._pending = self._pending, []
@@ -90,6 +92,9 @@ class _OrderedCommits:
                 self._settle_all()
         finally:
             self._threads.shutdown(wait=True)
+            for future, _ in self._in_flight:  # groups still under way when the load stopped
+                if future.exception() is not None:
+                    log.warning("a batch group in flight failed too", exc_info=future.exception())
 
 
 class Ingestion:

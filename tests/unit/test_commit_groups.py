@@ -62,7 +62,8 @@ class _SlowStore(FakeLoadStore):
             if self.failing in [w.batch for w in writes]:
                 self.failing = None
                 raise StoreUnavailable("the database went away (as told)")
-            return super().commit_batches(writes)
+            with self._lock:  # the fake itself is not thread-safe; the overlap above is what counts
+                return super().commit_batches(writes)
         finally:
             with self._lock:
                 self.under_way -= 1
