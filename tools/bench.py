@@ -27,28 +27,7 @@ POSTGRES = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0
 MARIADB = os.environ.get("BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/mysql")
 PG_HOST = sa.engine.make_url(POSTGRES)
 
-# Runs in a child process: one load through the service's own composition root, timed inside.
-_LOAD_CHILD = """
-import json, sys, time, dataclasses
-from pathlib import Path
-from config import Settings
-from main import build_services
-from domain.tables import Table
-from infra.process import freeze_start_up_heap
-settings = dataclasses.replace(Settings.from_env(), database_url=sys.argv[1], storage_dir=Path(sys.argv[2]))
-services = build_services(settings)
-services.upgrade_schema()
-ingestion = services.ingestion
-for table in (Table.DEPARTMENTS, Table.JOBS):
-    ingestion.load_blob(table, "bench-parents")
-freeze_start_up_heap()  # as a worker process does once it has started (infra.broker.celery_app)
-started = time.perf_counter()
-summary = ingestion.load_blob(Table.HIRED_EMPLOYEES, "bench")
-seconds = time.perf_counter() - started
-# VmHWM: this process's own peak since exec (ru_maxrss would also count the parent it was forked from).
-peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-print(json.dumps({"seconds": seconds, "peak_rss_kb": peak, **summary.totals(), "error_ids": None}))
-"""
+LOAD_CHILD = str(PROJECT_DIR / "tools" / "load_child.py")  # one timed load in a process of its own
 
 
 def run_child(args: list[str], env: dict | None = None) -> tuple[str, float, float]:
@@ -171,7 +150,7 @@ def copy_into_real_table(data: Path, triggers: bool = True) -> dict:
 
 
 def ours(url: str, data: Path) -> dict:
-    out, wall, _ = run_child([sys.executable, "-c", _LOAD_CHILD, url, str(data)])
+    out, wall, _ = run_child([sys.executable, LOAD_CHILD, url, str(data)])
     result = json.loads(out.strip().splitlines()[-1])
     return {"seconds": result["seconds"], "wall_seconds": wall, "peak_rss_mb": result["peak_rss_kb"] / 1024,
             "inserted": result["inserted"], "errors": result["errors"]}

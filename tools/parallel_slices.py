@@ -20,38 +20,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from tools.bench import POSTGRES, Database  # noqa: E402
-
-_PARENTS = """
-import dataclasses, sys
-from pathlib import Path
-from config import Settings
-from main import build_services
-from domain.tables import Table
-settings = dataclasses.replace(Settings.from_env(), database_url=sys.argv[1], storage_dir=Path(sys.argv[2]))
-services = build_services(settings)
-services.upgrade_schema()
-for table in (Table.DEPARTMENTS, Table.JOBS):
-    services.ingestion.load_blob(table, "parents")
-"""
-
-# One slice, as a worker process runs it: the start-up heap frozen, then the load.
-_SLICE = """
-import dataclasses, json, sys, time
-from pathlib import Path
-from config import Settings
-from main import build_services
-from domain.tables import Table
-from infra.process import freeze_start_up_heap
-settings = dataclasses.replace(Settings.from_env(), database_url=sys.argv[1], storage_dir=Path(sys.argv[2]))
-services = build_services(settings)
-freeze_start_up_heap()
-start, limit = int(sys.argv[3]), int(sys.argv[4])
-summary = services.ingestion.load_blob(Table.HIRED_EMPLOYEES, f"slice-{start}", start=start, limit=limit)
-totals = summary.totals()
-totals.pop("error_ids")
-print(json.dumps(totals))
-"""
+from tools.bench import LOAD_CHILD, POSTGRES, Database  # noqa: E402
 
 
 def data_rows(data: Path) -> int:
@@ -61,11 +30,12 @@ def data_rows(data: Path) -> int:
 
 def run(data: Path, processes: int, rows: int) -> dict:
     with Database(POSTGRES) as db:
-        subprocess.run([sys.executable, "-c", _PARENTS, db.url, str(data)], cwd=PROJECT_DIR, check=True,
-                       capture_output=True)
+        subprocess.run([sys.executable, LOAD_CHILD, db.url, str(data), "--parents-only"], cwd=PROJECT_DIR,
+                       check=True, capture_output=True)
         share = -(-rows // processes)
         started = time.perf_counter()
-        children = [subprocess.Popen([sys.executable, "-c", _SLICE, db.url, str(data), str(n * share), str(share)],
+        children = [subprocess.Popen([sys.executable, LOAD_CHILD, db.url, str(data), "--employees-only",
+                                      "--start", str(n * share), "--limit", str(share)],
                                      cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                     for n in range(processes)]
         outputs = [child.communicate()[0] for child in children]

@@ -1,0 +1,62 @@
+"""One load through the service's own composition root, in a process of its own, timed inside.
+
+Run by the measurement tools (`tools/bench.py`, `tools/parallel_slices.py`), never by the service:
+
+    python tools/load_child.py DATABASE_URL STORAGE_DIR [--parents-only | --employees-only] [--start N --limit N]
+
+By default it brings the schema up to date, loads the parents, then times the employee file and prints
+one JSON line: seconds, its own peak RSS and the load's totals. `--parents-only` stops before the
+employees; `--employees-only` skips the schema and the parents, so that several can run side by side.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from config import Settings  # noqa: E402
+from domain.tables import Table  # noqa: E402
+from infra.process import freeze_start_up_heap  # noqa: E402
+from main import build_services  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("database_url")
+    parser.add_argument("storage_dir", type=Path)
+    steps = parser.add_mutually_exclusive_group()
+    steps.add_argument("--parents-only", action="store_true")
+    steps.add_argument("--employees-only", action="store_true")
+    parser.add_argument("--start", type=int, default=0)
+    parser.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args()
+
+    settings = dataclasses.replace(Settings.from_env(), database_url=args.database_url,
+                                   storage_dir=args.storage_dir)
+    services = build_services(settings)
+    ingestion = services.ingestion
+    if not args.employees_only:
+        services.upgrade_schema()
+        for table in (Table.DEPARTMENTS, Table.JOBS):
+            ingestion.load_blob(table, "bench-parents")
+    if args.parents_only:
+        return
+    freeze_start_up_heap()  # as a worker process does once it has started (infra.broker.celery_app)
+    started = time.perf_counter()
+    summary = ingestion.load_blob(Table.HIRED_EMPLOYEES, f"bench-{args.start}", start=args.start,
+                                  limit=args.limit)
+    seconds = time.perf_counter() - started
+    # VmHWM: this process's own peak since exec (ru_maxrss would also count the parent it was forked from).
+    peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+    totals = summary.totals()
+    totals.pop("error_ids")
+    print(json.dumps({"seconds": seconds, "peak_rss_kb": peak, **totals}))
+
+
+if __name__ == "__main__":
+    main()
