@@ -23,10 +23,11 @@ class _Lines:
 
     Bytes the fast path read ahead but handed back are served first, so both paths see one stream."""
 
-    def __init__(self, stream: BinaryIO, max_line_bytes: int) -> None:
+    def __init__(self, stream: BinaryIO, max_line_bytes: int, first_line: int, file_start: bool) -> None:
         self._stream = stream
         self._max = max_line_bytes
-        self.line_number = 0
+        self.line_number = first_line
+        self.at_file_start = file_start  # where a byte order mark may stand
         self.bytes_read = 0
         self.pending: list[str] = []
         self.problem: str | None = None
@@ -41,8 +42,9 @@ class _Lines:
         if not raw:
             raise StopIteration
         self.bytes_read += len(raw)
-        if self.line_number == 0 and raw.startswith(_BOM):
+        if self.at_file_start and raw.startswith(_BOM):
             raw = raw[len(_BOM):]
+        self.at_file_start = False
         self.line_number += 1
         if len(raw) > self._max and not raw.endswith(b"\n"):
             self.bytes_read += self._skip_rest_of_line()
@@ -150,10 +152,14 @@ class CsvRecords:
 
     Chunks of plain lines (the common case) are split without csv.reader; any chunk with a quote, a
     stray carriage return, invalid UTF-8 or an over-long line goes through csv.reader line by line,
-    which gives the same records for plain lines, so the fast path changes speed only."""
+    which gives the same records for plain lines, so the fast path changes speed only.
 
-    def __init__(self, stream: BinaryIO, max_line_bytes: int = MAX_LINE_BYTES) -> None:
-        self._lines = _Lines(stream, max_line_bytes)
+    A stream that starts inside a file (a chunk of it, cut after a line end) is not at the file's
+    start, so has no byte order mark, and may number its lines from first_line + 1."""
+
+    def __init__(self, stream: BinaryIO, max_line_bytes: int = MAX_LINE_BYTES, *, first_line: int = 0,
+                 file_start: bool = True) -> None:
+        self._lines = _Lines(stream, max_line_bytes, first_line, file_start)
 
     @property
     def bytes_read(self) -> int:
@@ -164,12 +170,13 @@ class CsvRecords:
         reader = csv.reader(lines, strict=True)  # holds no state between records
         while True:
             if not lines.holds_ahead:
-                first = lines.line_number == 0
+                first = lines.at_file_start
                 chunk = lines.read_chunk()
                 if chunk == b"":
                     return
                 plain = _plain_lines(chunk, first) if chunk is not None else None
                 if plain is not None:
+                    lines.at_file_start = False
                     start = lines.line_number + 1
                     lines.line_number += len(plain)
                     yield from [Record(number, line, line.split(",") if line else [], None)

@@ -13,6 +13,7 @@ from core.csv_records import CsvRecords, Record
 from core.errors import InvalidRequest
 from core.ports import BatchWrite, BlobStore, LoadStore
 from core.progress import Progress, ProgressCallback
+from core.seen_ids import SeenIds
 from core.summary import BatchSummary, LoadSummary
 from core.validation import BatchValidator
 from domain.rules import is_header
@@ -164,10 +165,14 @@ class Ingestion:
 
     def load_records(self, table: Table, records: Iterable[Record], summary: LoadSummary,
                      progress: Callable[[int], None] = lambda rows: None,
-                     batch_size: int | None = None) -> LoadSummary:
+                     batch_size: int | None = None, *, first_batch: int = 1,
+                     seen: SeenIds | None = None) -> LoadSummary:
         """Commits the records batch by batch; batches a previous run of this task committed are
-        validated again (so repeated ids are still caught) but not written twice."""
-        validator = BatchValidator(table, summary.source, summary.task_id, self._store, self._clock)
+        validated again (so repeated ids are still caught) but not written twice.
+
+        A chunk of a larger input numbers its batches from first_batch and starts with the ids the
+        chunks before it took (seen)."""
+        validator = self.validator(table, summary.source, summary.task_id, seen)
         committed = self._store.recorded_batches(summary.task_id, table)
         rows_done = 0
 
@@ -178,7 +183,7 @@ class Ingestion:
             progress(rows_done)
 
         with _OrderedCommits(self._store, landed) as commits:
-            for number, chunk in enumerate(_batches(records, batch_size or self.batch_size), start=1):
+            for number, chunk in enumerate(_batches(records, batch_size or self.batch_size), start=first_batch):
                 checked = validator.check(chunk)
                 recorded = committed.get(number)
                 if recorded is None:
@@ -192,10 +197,14 @@ class Ingestion:
                                          "between runs")
         return summary
 
+    def validator(self, table: Table, source: str, task_id: str, seen: SeenIds | None = None) -> BatchValidator:
+        return BatchValidator(table, source, task_id, self._store, self._clock, seen)
+
     @staticmethod
-    def data_rows(records: Iterable[Record], summary: LoadSummary | None = None) -> Iterator[Record]:
-        """The records that hold data: blank lines and a header row are passed over."""
-        first = True
+    def data_rows(records: Iterable[Record], summary: LoadSummary | None = None, *,
+                  header_possible: bool = True) -> Iterator[Record]:
+        """The records that hold data: blank lines and a header row (only ever the first) are passed over."""
+        first = header_possible
         for record in records:
             if _is_blank(record):
                 continue

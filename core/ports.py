@@ -18,8 +18,8 @@ class BlobInfo:
 
 
 class BlobStore(Protocol):
-    def open(self, name: str) -> ContextManager[BinaryIO]:
-        """A binary stream of the blob, read in chunks; raises core.errors.NotFound."""
+    def open(self, name: str, offset: int = 0) -> ContextManager[BinaryIO]:
+        """A binary stream of the blob from the byte offset on, read in chunks; raises core.errors.NotFound."""
 
     def size(self, name: str) -> int: ...
 
@@ -63,6 +63,9 @@ class LoadStore(Protocol):
 
     def recorded_batches(self, task_id: str, table: Table) -> dict[int, BatchSummary]:
         """The batches of this load already committed, for a load that is run again."""
+
+    def recorded_rows(self, task_id: str, table: Table) -> int:
+        """The rows the committed batches of this load processed: its progress, whoever committed them."""
 
     def commit_batch(self, write: BatchWrite) -> BatchSummary:
         """Inserts the rows not already there, logs the rejections and records the batch, in one

@@ -1,6 +1,9 @@
 """The ids already taken in one input, kept small: a bitmap for ordinary ids, a set for outliers."""
 from __future__ import annotations
 
+import struct
+import zlib
+
 _BITMAP_LIMIT = 1 << 26  # ids below this cost one bit each (8 MiB at most)
 
 
@@ -29,3 +32,24 @@ class SeenIds:
             return False
         self._bits[index] |= bit
         return True
+
+    def update(self, other: SeenIds) -> None:
+        """Takes every id the other has taken too."""
+        size = max(len(self._bits), len(other._bits))
+        union = int.from_bytes(self._bits, "little") | int.from_bytes(other._bits, "little")
+        self._bits = bytearray(union.to_bytes(size, "little"))
+        self._others |= other._others
+
+    def to_bytes(self) -> bytes:
+        """Compressed, for a message between workers: a dense run of ids packs to a few hundred bytes."""
+        others = sorted(self._others)
+        return zlib.compress(struct.pack(f"<I{len(others)}q", len(others), *others) + self._bits, 1)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SeenIds:
+        raw = zlib.decompress(data)
+        (count,) = struct.unpack_from("<I", raw)
+        seen = cls()
+        seen._others = set(struct.unpack_from(f"<{count}q", raw, 4))
+        seen._bits = bytearray(raw[4 + 8 * count:])
+        return seen

@@ -24,13 +24,13 @@ class BatchValidator:
     """Validates the batches of one input in order; an id is taken by its first accepted row."""
 
     def __init__(self, table: Table, source: str, task_id: str, store: LoadStore,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], seen: SeenIds | None = None) -> None:
         self._rules = RULES[table]
         self._source = source
         self._task_id = task_id
         self._store = store
         self._clock = clock
-        self._seen = SeenIds()
+        self._seen = seen if seen is not None else SeenIds()  # ids taken before this input's first batch
         # Parent ids seen to exist, kept for the whole input: parent tables are small and a batch asks
         # only for ids it has not met yet. A parent deleted meanwhile fails the batch at the database
         # (the foreign key, or the bulk path's lock on the parents), and the retry validates afresh.
@@ -77,6 +77,11 @@ class BatchValidator:
             else:
                 rows.append(rules.entity(*values))
         return batch
+
+    @property
+    def seen(self) -> SeenIds:
+        """The ids taken by the rows accepted so far."""
+        return self._seen
 
     def _repeated(self, id_: int) -> list[str]:
         return [duplicate_reason(id_)] if id_ in self._seen else []

@@ -46,6 +46,12 @@ class SqlLoadStore:
         with unavailable_on_failure(), self._engine.connect() as conn:
             return {row.batch: _summary(row) for row in conn.execute(query)}
 
+    def recorded_rows(self, task_id: str, table: Table) -> int:
+        query = sa.select(sa.func.coalesce(sa.func.sum(load_batches.c.processed), 0)).where(
+            load_batches.c.task_id == task_id, load_batches.c.table_name == table.value)
+        with unavailable_on_failure(), self._engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def commit_batch(self, write: BatchWrite) -> BatchSummary:
         try:
             try:

@@ -60,11 +60,11 @@ class AzureBlobStore:
         return self._client.get_blob_client(str(safe_blob_name(name)))
 
     @contextmanager
-    def open(self, name: str) -> Iterator[BinaryIO]:
+    def open(self, name: str, offset: int = 0) -> Iterator[BinaryIO]:
         blob = self._blob(name)
         describe = f"file '{name}'"
         with _translated(describe, self.container):
-            downloader = blob.download_blob(max_concurrency=1)
+            downloader = blob.download_blob(offset or None, max_concurrency=1)
         with io.BufferedReader(PiecesStream(_chunks(downloader.chunks(), describe)), buffer_size=_READ_CHUNK) as stream:
             yield stream
 

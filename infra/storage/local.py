@@ -22,12 +22,13 @@ class LocalBlobStore:
         return self.root.joinpath(*safe_blob_name(name).parts)
 
     @contextmanager
-    def open(self, name: str) -> Iterator[BinaryIO]:
+    def open(self, name: str, offset: int = 0) -> Iterator[BinaryIO]:
         try:
             stream = self._path(name).open("rb", buffering=_CHUNK)
         except (FileNotFoundError, IsADirectoryError):
             raise NotFound(f"file '{name}' is not in storage") from None
         with stream:
+            stream.seek(offset)
             yield stream
 
     def size(self, name: str) -> int:

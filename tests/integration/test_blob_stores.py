@@ -48,6 +48,14 @@ def test_write_returns_the_size_and_open_reads_it_back(store):
     assert store.size("departments.csv") == 24
 
 
+def test_open_reads_from_a_byte_offset_to_the_end(store):
+    _write(store, "lines.csv", b"1,Support\n2,Engineering\n")
+    with store.open("lines.csv", offset=10) as stream:
+        assert stream.read() == b"2,Engineering\n"
+    with store.open("lines.csv", offset=0) as stream:
+        assert stream.read() == b"1,Support\n2,Engineering\n"
+
+
 def test_a_non_seekable_stream_is_written_whole(store):
     data = b"x" * (9 << 20)  # more than two upload blocks
 

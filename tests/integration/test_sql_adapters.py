@@ -91,6 +91,8 @@ def test_commit_batch_inserts_new_rows_and_counts_present_ones_unchanged(engine,
     assert select_all(engine, departments) == [(1, "Kept"), (2, "Two"), (3, "Also kept"), (4, "Four")]
     assert store.recorded_batches(task_id, Table.DEPARTMENTS) == {1: summary}
     assert store.recorded_batches(task_id, Table.JOBS) == {}
+    assert store.recorded_rows(task_id, Table.DEPARTMENTS) == 5
+    assert store.recorded_rows(task_id, Table.JOBS) == 0
 
 
 def test_commit_batch_of_a_thousand_employees_inserts_all_of_them(engine, store, task_id):

@@ -52,6 +52,9 @@ class FakeLoadStore:
     def recorded_batches(self, task_id: str, table: Table) -> dict[int, BatchSummary]:
         return dict(self.batches.get((task_id, table), {}))
 
+    def recorded_rows(self, task_id: str, table: Table) -> int:
+        return sum(b.processed for b in self.batches.get((task_id, table), {}).values())
+
     def commit_batch(self, write: BatchWrite) -> BatchSummary:
         self.commit_calls.append((write.task_id, write.table, write.batch))
         recorded = self.batches.get((write.task_id, write.table), {})
@@ -84,11 +87,11 @@ class FakeBlobStore:
         self.modified = datetime(2021, 1, 1)
 
     @contextmanager
-    def open(self, name: str) -> Iterator[BinaryIO]:
+    def open(self, name: str, offset: int = 0) -> Iterator[BinaryIO]:
         if name not in self.blobs:
             raise NotFound(f"file '{name}' is not in storage")
         self.opened.append(name)
-        yield io.BytesIO(self.blobs[name])
+        yield io.BytesIO(self.blobs[name][offset:])
 
     def size(self, name: str) -> int:
         if name not in self.blobs:

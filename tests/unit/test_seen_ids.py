@@ -50,3 +50,16 @@ def test_contains_tells_without_taking():
     assert 5 in seen and (1 << 40) in seen
     assert 6 not in seen and (1 << 41) not in seen and 10**6 not in seen
     assert seen.add(6)  # asking did not take it
+
+
+def test_seen_ids_travel_as_bytes_and_merge():
+    first, second = SeenIds(), SeenIds()
+    for id_ in (1, 9, 1 << 40):
+        first.add(id_)
+    for id_ in (2, 70_000, 1 << 41):
+        second.add(id_)
+    merged = SeenIds.from_bytes(first.to_bytes())
+    merged.update(SeenIds.from_bytes(second.to_bytes()))
+    assert all(id_ in merged for id_ in (1, 2, 9, 70_000, 1 << 40, 1 << 41))
+    assert not any(id_ in merged for id_ in (3, 69_999, 1 << 42))
+    assert len(SeenIds.from_bytes(SeenIds().to_bytes()).to_bytes()) < 20
