@@ -19,6 +19,13 @@ def _told(error: Exception) -> str:
     return f"internal error ({type(error).__name__}); the worker's log has the details"
 
 
+class Continues:
+    """What a handler returns when its work goes on in other workers: they record the task's end."""
+
+
+CONTINUES = Continues()
+
+
 class RetryLater(Exception):
     """The task hit a passing failure and should run again after a pause; it is recorded as RETRY."""
 
@@ -167,5 +174,16 @@ class Tasks:
         except Exception as error:
             self._registry.failed(task_id, _told(error), self._clock())
             raise
-        self._registry.succeeded(task_id, result, self._clock())
+        if result is not CONTINUES:
+            self._registry.succeeded(task_id, result, self._clock())
         return result
+
+    # For work a handler handed on to other workers (see Continues): its progress and its end.
+    def record_progress(self, task_id: str, progress: Progress) -> None:
+        self._registry.progressed(task_id, progress)
+
+    def record_success(self, task_id: str, result: Any) -> None:
+        self._registry.succeeded(task_id, result, self._clock())
+
+    def record_failure(self, task_id: str, error: Exception) -> None:
+        self._registry.failed(task_id, _told(error), self._clock())

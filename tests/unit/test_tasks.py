@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import BrokerUnavailable, NotFound
 from core.progress import Progress
-from core.tasks import TaskRecord, Tasks, TaskState
+from core.tasks import CONTINUES, TaskRecord, Tasks, TaskState
 from domain.tables import Table
 from tests.unit.fakes import FakeDispatcher, FakeTaskRegistry
 
@@ -34,6 +34,10 @@ def refuse(task_id, on_progress, message=""):
     raise NotFound(message)
 
 
+def hand_on(task_id, on_progress):
+    return CONTINUES
+
+
 @pytest.fixture
 def registry() -> FakeTaskRegistry:
     return FakeTaskRegistry()
@@ -47,7 +51,7 @@ def dispatcher() -> FakeDispatcher:
 @pytest.fixture
 def tasks(registry, dispatcher) -> Tasks:
     ids = (f"task-{n}" for n in count(1))
-    handlers = {"echo": echo, "fail": fail, "refuse": refuse}
+    handlers = {"echo": echo, "fail": fail, "refuse": refuse, "hand_on": hand_on}
     return Tasks(registry, dispatcher, handlers, ticking_clock(), lambda: next(ids))
 
 
@@ -100,6 +104,20 @@ def test_run_failure_is_recorded_then_raised(tasks):
     assert (record.state, record.error, record.result) == (
         TaskState.FAILURE, "internal error (RuntimeError); the worker's log has the details", None)
     assert record.finished_at is not None
+
+
+def test_work_handed_on_stays_started_until_its_last_step_records_the_end(tasks):
+    done, failed = tasks.submit("hand_on", {}), tasks.submit("hand_on", {})
+    for task_id in (done, failed):
+        tasks.run(task_id, "hand_on", {})
+        assert tasks.status(task_id).state is TaskState.STARTED
+    tasks.record_progress(done, Progress("hired_employees", 10, 100, 1000))
+    tasks.record_success(done, {"total": {"processed": 10}})
+    tasks.record_failure(failed, NotFound("file 'x.csv' is not in storage"))
+    record, gone = tasks.status(done), tasks.status(failed)
+    assert (record.state, record.result, record.progress["rows_done"]) == (
+        TaskState.SUCCESS, {"total": {"processed": 10}}, 10)
+    assert (gone.state, gone.error) == (TaskState.FAILURE, "file 'x.csv' is not in storage")
 
 
 def test_our_own_errors_are_recorded_in_their_words(tasks):
