@@ -52,6 +52,9 @@ class Settings:
     celery_result_backend: str | None = None
     celery_queue: str = "hr"  # also the prefix of the task registry's Redis keys
     batch_size: int = 1000
+    # A file larger than this is loaded as chunks that several workers take at once, where the broker
+    # and a result backend can run the chunks as a Celery chord (Redis); else as one task.
+    load_chunk_bytes: int = 8 * 1024 * 1024
     api_key: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
@@ -77,6 +80,7 @@ class Settings:
             celery_result_backend=values.get("CELERY_RESULT_BACKEND") or None,
             celery_queue=values.get("CELERY_QUEUE") or cls.celery_queue,
             batch_size=_int(values, "BATCH_SIZE", cls.batch_size),
+            load_chunk_bytes=_int(values, "LOAD_CHUNK_BYTES", cls.load_chunk_bytes),
             api_key=values.get("API_KEY") or None,
             host=values.get("HOST") or cls.host,
             port=_int(values, "PORT", cls.port),

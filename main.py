@@ -17,6 +17,7 @@ from config import Settings
 from core.backup import Backups
 from core.backup_requests import BACKUP, RESTORE, BackupRequests
 from core.batch_insert import BatchInsert
+from core.chunked_load import ChunkedLoads, FanOut
 from core.clock import utc_now
 from core.ingestion import Ingestion
 from core.load_requests import LOAD, LoadRequests
@@ -28,6 +29,7 @@ from core.tasks import TaskDispatcher, TaskRegistry, Tasks
 from infra.avro.codec import AvroCodec
 from infra.broker.celery_app import celery_init_app, make_celery
 from infra.broker.dispatcher import CeleryDispatcher
+from infra.broker.fan_out import CeleryFanOut
 from infra.broker.redis_registry import RedisTaskRegistry
 from infra.db.engine import create_engine
 from infra.db.load_store import SqlLoadStore
@@ -73,25 +75,36 @@ def build_task_registry(settings: Settings, engine: sa.Engine) -> TaskRegistry:
     return SqlTaskRegistry(engine)
 
 
+def fan_out(settings: Settings, celery_app: Celery) -> FanOut | None:
+    """Chunks of one load run as Celery chords, which need a result backend and a broker that more
+    than one machine can reach; the embedded default loads a file in one task."""
+    if settings.celery_broker_url and settings.celery_result_backend:
+        return CeleryFanOut(celery_app)
+    return None
+
+
 def upgrade_all(engines: set[sa.Engine]) -> None:
     for engine in engines:
         upgrade(engine)
 
 
-def build_services(settings: Settings, dispatcher: TaskDispatcher | None = None) -> Services:
+def build_services(settings: Settings, dispatcher: TaskDispatcher | None = None,
+                   fan_out: FanOut | None = None) -> Services:
     engine = create_engine(settings.database_url)
     blobs = build_blob_store(settings)
     store = SqlLoadStore(engine, utc_now)
     ingestion = Ingestion(store, blobs, settings.batch_size)
+    chunked_loads = ChunkedLoads(ingestion, store, blobs, settings.load_chunk_bytes, fan_out)
     backups = Backups(SqlTableRows(engine), SqlTableReplacer(engine), AvroCodec(), blobs, store, settings.batch_size)
     registry_engine = task_registry_engine(settings, engine)
     registry = build_task_registry(settings, registry_engine)
     dispatcher = dispatcher or CeleryDispatcher(make_celery(settings))
-    handlers = {LOAD: ingestion.run, BACKUP: backups.backup, RESTORE: backups.restore}
+    handlers = {LOAD: chunked_loads.run, BACKUP: backups.backup, RESTORE: backups.restore}
     tasks = Tasks(registry, dispatcher, handlers, utc_now, new_id)
     rows = SqlRowReader(engine)
     return Services(
         ingestion=ingestion,
+        chunked_loads=chunked_loads,
         reports=Reports(SqlReportQueries(engine)),
         rows=rows,
         blobs=blobs,
@@ -114,7 +127,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["settings"] = settings
     celery_app = celery_init_app(app, settings)
-    app.extensions["services"] = build_services(settings, CeleryDispatcher(celery_app))
+    app.extensions["services"] = build_services(settings, CeleryDispatcher(celery_app), fan_out(settings, celery_app))
     register_api(app, settings.api_key, settings.cors_origins)
     register_commands(app)
     return app

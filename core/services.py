@@ -7,6 +7,7 @@ from typing import Callable
 from core.backup import Backups
 from core.backup_requests import BackupRequests
 from core.batch_insert import BatchInsert
+from core.chunked_load import ChunkedLoads
 from core.ingestion import Ingestion
 from core.load_requests import LoadRequests
 from core.ports import BlobStore, RowReader
@@ -18,6 +19,7 @@ from core.tasks import Tasks
 @dataclass(frozen=True)
 class Services:
     ingestion: Ingestion
+    chunked_loads: ChunkedLoads  # the load task: one table's file in chunks over several workers
     reports: Reports
     rows: RowReader
     blobs: BlobStore

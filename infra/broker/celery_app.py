@@ -61,7 +61,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5,
                                       "interval_max": 1},
         "worker_hijack_root_logger": False,
-        "include": ["infra.broker.tasks"],
+        "include": ["infra.broker.tasks", "infra.broker.chunk_tasks"],
     }
 
 

@@ -1,4 +1,6 @@
-"""The one Celery task: unpack primitive arguments and run the task use case; nothing else."""
+"""The task every kind of work runs in: unpack primitive arguments and run the task use case; nothing else.
+
+A load split into chunks goes on in the tasks of infra.broker.chunk_tasks."""
 from __future__ import annotations
 
 from celery import shared_task
