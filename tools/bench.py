@@ -28,6 +28,7 @@ MARIADB = os.environ.get("BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/m
 PG_HOST = sa.engine.make_url(POSTGRES)
 
 LOAD_CHILD = str(PROJECT_DIR / "tools" / "load_child.py")  # one timed load in a process of its own
+SCALE_OUT = str(PROJECT_DIR / "tools" / "scale_out.py")  # one load through a real worker, 1 and 2 processes
 
 
 def run_child(args: list[str], env: dict | None = None) -> tuple[str, float, float]:
@@ -350,6 +351,8 @@ def main() -> None:
         results["memory"] = {}
         for size in sorted({100_000, ROWS}):
             results["memory"][size] = memory_at(size, data, tmp)
+        out, _, _ = run_child([sys.executable, SCALE_OUT, "--data", str(data), "--processes", "1", "2"])
+        results["scale_out"] = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     report(results)
 
 
@@ -391,6 +394,11 @@ def report(results: dict) -> None:
           f"p99 {batch['http_p99_ms']:.1f} ms; direct call: {batch['direct_rows_per_second']:,.0f} rows/s, "
           f"p50 {batch['direct_p50_ms']:.1f} ms, p99 {batch['direct_p99_ms']:.1f} ms ({batch['batches']} batches each)")
     print("peak RSS of a PostgreSQL load: " + ", ".join(f"{n:,} rows {mb} MB" for n, mb in results["memory"].items()))
+    print("scale-out, one load through a Celery worker on PostgreSQL (Redis broker and results):")
+    for run in results["scale_out"]:
+        shape = "one task" if run["chunks"] == 1 else f"{run['chunks']} chunks"
+        print(f"  {run['processes']} worker process(es), {shape:9}: {run['seconds']:6.2f} s, "
+              f"{run['rows_per_second']:>8,} rows/s, ×{run['speed_up']:.2f} the one task")
     for figures in results["reports"].values():
         figures.pop("explain")
     print(json.dumps(results, default=str))

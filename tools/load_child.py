@@ -1,12 +1,11 @@
 """One load through the service's own composition root, in a process of its own, timed inside.
 
-Run by the measurement tools (`tools/bench.py`, `tools/parallel_slices.py`), never by the service:
+Run by the measurement tools (`tools/bench.py`, `tools/scale_out.py`), never by the service:
 
-    python tools/load_child.py DATABASE_URL STORAGE_DIR [--parents-only | --employees-only] [--start N --limit N]
+    python tools/load_child.py DATABASE_URL STORAGE_DIR [--parents-only]
 
-By default it brings the schema up to date, loads the parents, then times the employee file and prints
-one JSON line: seconds, its own peak RSS and the load's totals. `--parents-only` stops before the
-employees; `--employees-only` skips the schema and the parents, so that several can run side by side.
+It brings the schema up to date, loads the parents, then times the employee file and prints one JSON
+line: seconds, its own peak RSS and the load's totals. `--parents-only` stops before the employees.
 """
 from __future__ import annotations
 
@@ -29,27 +28,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("database_url")
     parser.add_argument("storage_dir", type=Path)
-    steps = parser.add_mutually_exclusive_group()
-    steps.add_argument("--parents-only", action="store_true")
-    steps.add_argument("--employees-only", action="store_true")
-    parser.add_argument("--start", type=int, default=0)
-    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--parents-only", action="store_true")
     args = parser.parse_args()
 
     settings = dataclasses.replace(Settings.from_env(), database_url=args.database_url,
                                    storage_dir=args.storage_dir)
     services = build_services(settings)
     ingestion = services.ingestion
-    if not args.employees_only:
-        services.upgrade_schema()
-        for table in (Table.DEPARTMENTS, Table.JOBS):
-            ingestion.load_blob(table, "bench-parents")
+    services.upgrade_schema()
+    for table in (Table.DEPARTMENTS, Table.JOBS):
+        ingestion.load_blob(table, "bench-parents")
     if args.parents_only:
         return
     freeze_start_up_heap()  # as a worker process does once it has started (infra.broker.celery_app)
     started = time.perf_counter()
-    summary = ingestion.load_blob(Table.HIRED_EMPLOYEES, f"bench-{args.start}", start=args.start,
-                                  limit=args.limit)
+    summary = ingestion.load_blob(Table.HIRED_EMPLOYEES, "bench")
     seconds = time.perf_counter() - started
     # VmHWM: this process's own peak since exec (ru_maxrss would also count the parent it was forked from).
     peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))

@@ -1,0 +1,115 @@
+"""Scale-out over worker processes: one employee load through the real queue, as one task and as chunks.
+
+A measurement, not a test. For each configuration a fresh PostgreSQL database gets the parents, a
+Celery worker starts with N processes (Redis as broker and result backend, a queue of its own), the load
+is submitted as the API submits it, and the time runs from submission to the task's recorded end.
+
+    .venv/bin/python tools/scale_out.py --data /tmp/big [--processes 1 2] [--chunk-bytes 8388608]
+
+The first line is the load as one task on one process (chunks off), the baseline of the others.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_DIR))
+
+import redis  # noqa: E402
+
+from config import Settings  # noqa: E402
+from domain.tables import Table  # noqa: E402
+from main import build_services  # noqa: E402
+from tools.bench import LOAD_CHILD, POSTGRES, Database  # noqa: E402
+
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
+NO_CHUNKS = 1 << 62
+READY_SECONDS = 60
+LOAD_SECONDS = 1800
+
+
+def _worker(env: dict[str, str], processes: int, log: Path) -> subprocess.Popen:
+    with log.open("wb") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "main", "worker", "--pool", "prefork",
+                                   "--concurrency", str(processes), "--loglevel", "INFO"],
+                                  cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    deadline = time.monotonic() + READY_SECONDS
+    while b" ready." not in log.read_bytes():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            _stop(worker)
+            sys.exit(f"the worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.2)
+    return worker
+
+
+def _stop(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
+
+
+def run(data: Path, processes: int, chunk_bytes: int, tmp: Path) -> dict:
+    queue = f"hr-scale-{uuid.uuid4().hex[:8]}"
+    with Database(POSTGRES) as db:
+        subprocess.run([sys.executable, LOAD_CHILD, db.url, str(data), "--parents-only"], cwd=PROJECT_DIR,
+                       check=True, capture_output=True)
+        settings = {"DATABASE_URL": db.url, "CELERY_BROKER_URL": REDIS, "CELERY_RESULT_BACKEND": REDIS,
+                    "CELERY_QUEUE": queue, "STORAGE_DIR": str(data), "VAR_DIR": str(tmp / queue),
+                    "LOAD_CHUNK_BYTES": str(chunk_bytes)}
+        env = {**os.environ, **settings}
+        worker = _worker(env, processes, tmp / f"{queue}.log")
+        try:
+            services = build_services(Settings.from_env(settings, env_file=None))
+            started = time.perf_counter()
+            task_id = services.load_requests.load_table(Table.HIRED_EMPLOYEES)
+            deadline = time.monotonic() + LOAD_SECONDS
+            while not (record := services.tasks.status(task_id)).state.finished:
+                if time.monotonic() > deadline:
+                    sys.exit(f"the load did not finish in {LOAD_SECONDS} s")
+                time.sleep(0.1)
+            seconds = time.perf_counter() - started
+        finally:
+            _stop(worker)
+            client = redis.Redis.from_url(REDIS)
+            for key in client.scan_iter(f"{queue}*"):
+                client.delete(key)
+        if record.state.value != "SUCCESS":
+            sys.exit(f"the load failed: {record.error}")
+    total = record.result["total"]
+    chunks = len({batch["batch"] // 1_000_000 for batch in record.result["batches"]})
+    return {"processes": processes, "chunks": chunks, "seconds": round(seconds, 2),
+            "rows_per_second": round(total["processed"] / seconds), "processed": total["processed"],
+            "inserted": total["inserted"], "errors": total["errors"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="a folder made by `flask generate`")
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--chunk-bytes", type=int, default=Settings.load_chunk_bytes)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        results = [run(args.data, 1, NO_CHUNKS, Path(tmp))]
+        results += [run(args.data, n, args.chunk_bytes, Path(tmp)) for n in args.processes]
+    base = results[0]["seconds"]
+    for result in results:
+        result["speed_up"] = round(base / result["seconds"], 2)
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
