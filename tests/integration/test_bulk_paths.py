@@ -61,3 +61,42 @@ def test_scattered_ids_partly_present_are_counted_exactly(database_url):
     assert [(r.id, r.name, r.datetime) for r in stored] == [
         (7, "P7", datetime(2021, 5, 1, 12, 0, 0, 250)), (1_000, "P1000", datetime(2021, 5, 1, 12, 0, 0, 250)),
         (50_000, "Changed?", datetime(2022, 1, 1)), (2_000_000_000, "Changed?", datetime(2022, 1, 1))]
+
+
+AWKWARD_NAMES = ["O'Brien", 'say "hi"', "back\\slash \\' quote", "100% %s %(x)s", "two\nlines", "tab\there",
+                 "nul-free ✓ ñ 名前", "--; DROP TABLE departments; --", "\x1a ctrl-z"]
+
+
+def _round_trip(engine: sa.Engine) -> list[tuple]:
+    store = SqlLoadStore(engine, lambda: datetime(2024, 1, 1))
+    rows = [Department(900 + n, name) for n, name in enumerate(AWKWARD_NAMES)]
+    summary = store.commit_batch(BatchWrite(Table.DEPARTMENTS, f"names-{uuid.uuid4().hex}", 1, len(rows), rows, []))
+    assert summary.inserted == len(rows)
+    with engine.connect() as conn:
+        query = sa.text("SELECT id, department FROM departments WHERE id >= 900 ORDER BY id")
+        return [tuple(row) for row in conn.execute(query)]
+
+
+def test_names_with_quotes_backslashes_and_percent_signs_are_stored_as_written(database_url):
+    engine = create_engine(database_url)
+    try:
+        assert _round_trip(engine) == [(900 + n, name) for n, name in enumerate(AWKWARD_NAMES)]
+    finally:
+        engine.dispose()
+
+
+def test_mariadb_literals_follow_the_servers_quoting_mode(mariadb_url):
+    """With NO_BACKSLASH_ESCAPES a backslash is an ordinary character: the literals must not use it."""
+    engine = create_engine(mariadb_url)
+
+    @sa.event.listens_for(engine, "connect")
+    def no_backslash_escapes(dbapi_connection, _):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')")
+
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM departments WHERE id >= 900"))
+        assert _round_trip(engine) == [(900 + n, name) for n, name in enumerate(AWKWARD_NAMES)]
+    finally:
+        engine.dispose()
