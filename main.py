@@ -76,9 +76,11 @@ def build_task_registry(settings: Settings, engine: sa.Engine) -> TaskRegistry:
 
 
 def fan_out(settings: Settings, celery_app: Celery) -> FanOut | None:
-    """Chunks of one load run as Celery chords, which need a result backend and a broker that more
-    than one machine can reach; the embedded default loads a file in one task."""
-    if settings.celery_broker_url and settings.celery_result_backend:
+    """Chunks of one load run as Celery chords, which need a broker more than one machine can reach
+    and a result backend where the chunks meet (Redis: its chords need no polling task, and keep the
+    results in order); the embedded default loads a file in one task."""
+    backend = settings.celery_result_backend or ""
+    if settings.celery_broker_url and backend.startswith(("redis://", "rediss://")):
         return CeleryFanOut(celery_app)
     return None
 

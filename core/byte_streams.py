@@ -1,4 +1,4 @@
-"""Readable byte streams over pieces made on demand, and one that hashes what passes through it."""
+"""Readable byte streams over pieces made on demand, and pass-through ones that hash or count line ends."""
 from __future__ import annotations
 
 import hashlib
@@ -49,3 +49,32 @@ class HashingReader(io.RawIOBase):
     def drain(self) -> None:
         while self.read(1 << 20):
             pass
+
+
+class LineEndCounter:
+    """Passes a stream through (read and readline), counting the line ends in its first `length` bytes,
+    or in all of it without a length."""
+
+    def __init__(self, stream: BinaryIO, length: int | None) -> None:
+        self._stream = stream
+        self.length = length
+        self.position = 0
+        self.lines = 0
+
+    @property
+    def past_length(self) -> bool:
+        return self.length is not None and self.position >= self.length
+
+    def _counted(self, data: bytes) -> bytes:
+        if self.length is None:
+            self.lines += data.count(b"\n")
+        elif self.position < self.length:
+            self.lines += data.count(b"\n", 0, self.length - self.position)
+        self.position += len(data)
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        return self._counted(self._stream.read(size))
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._counted(self._stream.readline(size))

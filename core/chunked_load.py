@@ -1,15 +1,17 @@
 """One large file loaded as chunks that several workers take at once, with the result one load gives.
 
 Two rounds, each spread over the workers by the fan-out port:
-1. Scan: each chunk is parsed and validated on its own. It reports the ids its valid rows take, the
-   lines it holds, and whether the next chunk starts where a record starts.
-2. Commit: each chunk is loaded as a single load would load it, its batches numbered
-   chunk × 1,000,000 + n, starting with the ids every chunk before it took. An id's first valid row in
-   the file wins, whichever chunk commits first.
+1. Scan: each chunk is parsed and validated on its own. It reports its data rows, its lines, the ids
+   its valid rows take, and whether the next chunk starts where a record starts.
+2. Commit: each chunk is loaded as a single load would load it: its lines and its batches numbered on
+   from the chunks before it, starting with the ids those chunks took. An id's first valid row in the
+   file wins, whichever chunk commits first.
 
 Why the scan is enough: whether a row is valid (its fields, its parents) does not depend on other rows,
 so the ids a chunk's valid rows take are the same scanned alone as in one pass. The union over the
-earlier chunks is exactly what a single load has seen at the chunk's first row.
+earlier chunks is exactly what a single load has seen at the chunk's first row. Each commit checks
+that it takes the very ids its scan took: departments or jobs changed between the rounds stop the
+load rather than let two rows of one id in.
 
 A cut inside a record (a quoted field holding a line break), or a first chunk without data (so the
 header's place is unknown), loads the file in one piece instead.
@@ -17,95 +19,99 @@ header's place is unknown), loads the file in one piece instead.
 from __future__ import annotations
 
 import base64
+import logging
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from itertools import islice
-from typing import BinaryIO, Iterator, Protocol
+from typing import Iterator, Protocol, Sequence
 
+from core.byte_streams import LineEndCounter
 from core.csv_records import CsvRecords, Record
-from core.errors import InvalidRequest
+from core.errors import InvalidRequest, NotFound
 from core.ingestion import Ingestion
 from core.ports import BlobStore, LoadStore
 from core.progress import Progress, ProgressCallback
 from core.seen_ids import SeenIds
 from core.summary import BatchSummary, LoadSummary
 from core.tasks import CONTINUES, Continues
+from core.validation import BatchValidator, CheckedBatch
 from domain.tables import Table
 
-CHUNK_BATCHES = 1_000_000  # batch numbers per chunk: more than a chunk of any sane size holds
+log = logging.getLogger(__name__)
+MAX_CHUNKS = 1000  # more would only add scans and messages
 _CUT_WINDOW = 1 << 20  # how far past a chunk's nominal end a line end is looked for
 _PROGRESS_EVERY = 1.0  # seconds between the progress figures a chunk asks the database for
 
 
-class FanOut(Protocol):
-    """Runs a load's chunks in workers: every scan, then every commit, then records the load's end."""
+class ChunksDisagree(InvalidRequest):
+    """What the file or the parent tables held changed between the rounds: the load must run again."""
 
-    def start(self, task_id: str, table: str, name: str, size: int, starts: list[int]) -> None: ...
+
+@dataclass(frozen=True)
+class ChunkedFile:
+    name: str
+    size: int
+    version: str  # size and modification time when the load began: every chunk must read that file
+    starts: list[int]  # the first byte of each chunk, each just after a line end
+
+    def stop(self, index: int) -> int | None:
+        return self.starts[index + 1] if index + 1 < len(self.starts) else None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ChunkedFile:
+        return cls(**data)
+
+
+def _encoded(ids: bytes) -> str:
+    return base64.b64encode(ids).decode()
 
 
 @dataclass(frozen=True)
 class ChunkScan:
-    lines: int  # line ends from the chunk's first byte to the next chunk's
+    rows: int  # data rows: records but blank lines and the header
+    lines: int  # line ends from the chunk's first byte to the next chunk's (to the end for the last)
     aligned: bool  # the next chunk starts where a record starts
-    has_data: bool
     taken: bytes  # SeenIds.to_bytes() of the ids the chunk's valid rows take
 
     def as_dict(self) -> dict:
-        return {"lines": self.lines, "aligned": self.aligned, "has_data": self.has_data,
-                "taken": base64.b64encode(self.taken).decode()}
+        return {**asdict(self), "taken": _encoded(self.taken)}
 
     @classmethod
     def from_dict(cls, data: dict) -> ChunkScan:
-        return cls(data["lines"], data["aligned"], data["has_data"], base64.b64decode(data["taken"]))
+        return cls(**{**data, "taken": base64.b64decode(data["taken"])})
 
 
 @dataclass(frozen=True)
 class ChunkCommit:
     index: int
     first_line: int  # lines in the file before the chunk
+    first_batch: int  # batches numbered on from the chunks before, as one load numbers them
     lines_total: int  # in the whole file, for the progress figure
     seen: bytes  # the ids the chunks before it took
+    taken: bytes  # the ids its own scan took
 
     def as_dict(self) -> dict:
-        return {"index": self.index, "first_line": self.first_line, "lines_total": self.lines_total,
-                "seen": base64.b64encode(self.seen).decode()}
+        return {**asdict(self), "seen": _encoded(self.seen), "taken": _encoded(self.taken)}
 
     @classmethod
     def from_dict(cls, data: dict) -> ChunkCommit:
-        return cls(data["index"], data["first_line"], data["lines_total"], base64.b64decode(data["seen"]))
+        return cls(**{**data, "seen": base64.b64decode(data["seen"]), "taken": base64.b64decode(data["taken"])})
 
 
-class _LineEnds:
-    """Passes a stream through, counting the line ends in its first `length` bytes."""
+class FanOut(Protocol):
+    """Runs a load's chunks in workers: every scan, then every commit, then records the load's end."""
 
-    def __init__(self, stream: BinaryIO, length: int | None) -> None:
-        self._stream = stream
-        self.length = length
-        self.position = 0
-        self.lines = 0
-
-    @property
-    def complete(self) -> bool:
-        return self.length is not None and self.position >= self.length
-
-    def _counted(self, data: bytes) -> bytes:
-        if self.length is not None and self.position < self.length:
-            self.lines += data.count(b"\n", 0, self.length - self.position)
-        self.position += len(data)
-        return data
-
-    def read(self, size: int = -1) -> bytes:
-        return self._counted(self._stream.read(size))
-
-    def readline(self, size: int = -1) -> bytes:
-        return self._counted(self._stream.readline(size))
+    def start(self, task_id: str, table: str, file: ChunkedFile) -> None: ...
 
 
 class _ChunkRecords:
     """The records that start in a chunk; the first record past it tells whether the cut is clean."""
 
-    def __init__(self, stream: BinaryIO, start: int, stop: int | None, first_line: int) -> None:
-        self._ends = _LineEnds(stream, None if stop is None else stop - start)
+    def __init__(self, stream, start: int, stop: int | None, first_line: int) -> None:
+        self._ends = LineEndCounter(stream, None if stop is None else stop - start)
         self._records = CsvRecords(self._ends, first_line=first_line, file_start=start == 0)
         self._first_line = first_line
         self._next_line: int | None = None
@@ -114,7 +120,7 @@ class _ChunkRecords:
         ends = self._ends
         for record in self._records:
             # Until the reader has passed the chunk's end every line it read lies inside the chunk.
-            if ends.complete and record.line_number > self._first_line + ends.lines:
+            if ends.past_length and record.line_number > self._first_line + ends.lines:
                 self._next_line = record.line_number
                 return
             yield record
@@ -128,6 +134,33 @@ class _ChunkRecords:
         """The record after the chunk starts on the line right after its last line end: no record
         runs across the cut. Meaningful once the chunk's records are read."""
         return self._ends.length is None or self._next_line == self._first_line + self._ends.lines + 1
+
+
+class _AsScanned:
+    """A chunk's validator on commit: it must accept ids its scan took, and in the end all of them but
+    the ones earlier chunks took."""
+
+    def __init__(self, validator: BatchValidator, scanned: SeenIds, before: SeenIds) -> None:
+        self._validator = validator
+        self._scanned = scanned
+        self._expected = scanned.count_not_in(before)
+        self._taken = 0
+
+    def check(self, records: Sequence[Record]) -> CheckedBatch:
+        checked = self._validator.check(records)
+        if not all(row[0] in self._scanned for row in checked.rows):
+            raise _changed()
+        self._taken += len(checked.rows)
+        return checked
+
+    def finish(self) -> None:
+        if self._taken != self._expected:
+            raise _changed()
+
+
+def _changed() -> ChunksDisagree:
+    return ChunksDisagree("departments or jobs changed while the file was loading, so its chunks disagree "
+                          "on which rows are valid; the batches committed stand, load the file again")
 
 
 class ChunkedLoads:
@@ -148,17 +181,22 @@ class ChunkedLoads:
         """The summary, as Ingestion.run gives it; CONTINUES when the load goes on in chunks, whose
         last step records the load's end."""
         if self._fan_out is not None and table != "all" and not start and limit is None:
-            name = blob or Table.from_name(table).file_name
-            size = self._blobs.size(name)
-            starts = self.cuts(name, size)
-            if len(starts) > 1:
-                self._fan_out.start(task_id, table, name, size, starts)
+            file = self.split(blob or Table.from_name(table).file_name)
+            if len(file.starts) > 1:
+                self._fan_out.start(task_id, table, file)
                 return CONTINUES
         return self._ingestion.run(task_id, on_progress, table=table, blob=blob, start=start, limit=limit)
 
-    def cuts(self, name: str, size: int) -> list[int]:
-        """Where each chunk starts: about every chunk_bytes, moved on to just after a line end."""
-        count = -(-size // self.chunk_bytes)
+    def _version(self, name: str) -> tuple[int, str]:
+        info = next((b for b in self._blobs.list(name) if b.name == name), None)
+        if info is None:
+            raise NotFound(f"file '{name}' is not in storage")
+        return info.size, f"{info.size}:{info.modified.isoformat()}"
+
+    def split(self, name: str) -> ChunkedFile:
+        """Chunks of about chunk_bytes, each moved on to start just after a line end."""
+        size, version = self._version(name)
+        count = min(-(-size // self.chunk_bytes), MAX_CHUNKS)
         starts = [0]
         for index in range(1, count):
             target = index * size // count
@@ -168,47 +206,50 @@ class ChunkedLoads:
             cut = target + end  # just after the line end found from the byte before the target
             if end >= 0 and starts[-1] < cut < size:
                 starts.append(cut)
-        return starts
+        return ChunkedFile(name, size, version, starts)
 
-    def _open_chunk(self, name: str, size: int, starts: list[int], index: int):
-        if self._blobs.size(name) != size:
-            raise InvalidRequest(f"file '{name}' changed while it was being loaded; load it again")
-        return self._blobs.open(name, starts[index])
+    def _open(self, file: ChunkedFile, index: int):
+        if self._version(file.name)[1] != file.version:
+            raise ChunksDisagree(f"file '{file.name}' changed while it was being loaded; load it again")
+        return self._blobs.open(file.name, file.starts[index])
 
-    def scan(self, table: Table, name: str, size: int, starts: list[int], index: int) -> ChunkScan:
-        stop = starts[index + 1] if index + 1 < len(starts) else None
-        validator = self._ingestion.validator(table, name, task_id="")
-        has_data = False
-        with self._open_chunk(name, size, starts, index) as stream:
-            records = _ChunkRecords(stream, starts[index], stop, 0)
-            rows = iter(Ingestion.data_rows(records, header_possible=index == 0))
-            while batch := list(islice(rows, self._ingestion.batch_size)):
-                has_data = True
+    def scan(self, table: Table, file: ChunkedFile, index: int) -> ChunkScan:
+        validator = self._ingestion.validator(table, file.name, task_id="")
+        rows = 0
+        with self._open(file, index) as stream:
+            records = _ChunkRecords(stream, file.starts[index], file.stop(index), 0)
+            data = iter(Ingestion.data_rows(records, header_possible=index == 0))
+            while batch := list(islice(data, self._ingestion.batch_size)):
+                rows += len(batch)
                 validator.check(batch)
-        return ChunkScan(records.lines, records.aligned, has_data, validator.seen.to_bytes())
+        return ChunkScan(rows, records.lines, records.aligned, validator.seen.to_bytes())
 
-    @staticmethod
-    def plan_commits(scans: list[ChunkScan]) -> list[ChunkCommit] | None:
+    def plan_commits(self, scans: list[ChunkScan]) -> list[ChunkCommit] | None:
         """What each chunk needs to commit as a single load would; None when the file must be loaded whole."""
-        if not scans[0].has_data or not all(scan.aligned for scan in scans):
+        if not scans[0].rows or not all(scan.aligned for scan in scans):
             return None
-        seen, first_line, commits = SeenIds(), 0, []
+        seen, first_line, first_batch, commits = SeenIds(), 0, 1, []
         lines_total = sum(scan.lines for scan in scans)
         for index, scan in enumerate(scans):
-            commits.append(ChunkCommit(index, first_line, lines_total, seen.to_bytes()))
+            commits.append(ChunkCommit(index, first_line, first_batch, lines_total, seen.to_bytes(), scan.taken))
             seen.update(SeenIds.from_bytes(scan.taken))
             first_line += scan.lines
+            first_batch += -(-scan.rows // self._ingestion.batch_size)
         return commits
 
-    def load_whole(self, task_id: str, table: Table, name: str,
+    def load_whole(self, task_id: str, table: Table, file: ChunkedFile,
                    on_progress: ProgressCallback | None = None) -> dict:
-        return self._ingestion.load_blob(table, task_id, name, on_progress=on_progress).as_dict()
+        log.warning("a cut fell inside a record, or the first chunk holds no data: the file is loaded in "
+                    "one piece", extra={"source": file.name})
+        return self._ingestion.load_blob(table, task_id, file.name, on_progress=on_progress).as_dict()
 
-    def commit(self, task_id: str, table: Table, name: str, size: int, starts: list[int], plan: ChunkCommit,
+    def commit(self, task_id: str, table: Table, file: ChunkedFile, plan: ChunkCommit,
                on_progress: ProgressCallback | None = None) -> dict:
         index = plan.index
-        stop = starts[index + 1] if index + 1 < len(starts) else None
-        summary = LoadSummary(table.value, name, task_id)
+        summary = LoadSummary(table.value, file.name, task_id)
+        before = SeenIds.from_bytes(plan.seen)  # the validator adds to it; _AsScanned counts it first
+        as_scanned = _AsScanned(self._ingestion.validator(table, file.name, task_id, before),
+                                SeenIds.from_bytes(plan.taken), before)
         last_report = 0.0
 
         def progress(_: int) -> None:
@@ -218,19 +259,22 @@ class ChunkedLoads:
                 last_report = time.monotonic()
                 rows = self._store.recorded_rows(task_id, table)
                 # Bytes are not summed over chunks: estimated from the rows, as a share of the lines.
-                on_progress(Progress(table.value, rows, min(size, size * rows // max(1, plan.lines_total)), size))
+                done = min(file.size, file.size * rows // max(1, plan.lines_total))
+                on_progress(Progress(table.value, rows, done, file.size))
 
-        with self._open_chunk(name, size, starts, index) as stream:
-            records = _ChunkRecords(stream, starts[index], stop, plan.first_line)
+        with self._open(file, index) as stream:
+            records = _ChunkRecords(stream, file.starts[index], file.stop(index), plan.first_line)
             rows = Ingestion.data_rows(records, summary if index == 0 else None, header_possible=index == 0)
-            self._ingestion.load_records(table, rows, summary, progress, first_batch=index * CHUNK_BATCHES + 1,
-                                         seen=SeenIds.from_bytes(plan.seen))
+            self._ingestion.load_records(table, rows, summary, progress, first_batch=plan.first_batch,
+                                         validator=as_scanned)
+        as_scanned.finish()
         return summary.as_dict()
 
     @staticmethod
-    def combine(table: Table, name: str, task_id: str, parts: list[dict]) -> dict:
-        """The chunks' summaries as one load's, batches in file order."""
-        summary = LoadSummary(table.value, name, task_id, header_skipped=parts[0]["header_skipped"])
+    def combine(table: Table, file: ChunkedFile, task_id: str, parts: list[dict]) -> tuple[dict, Progress]:
+        """The chunks' summaries as one load's, batches in file order, and the load's last progress."""
+        summary = LoadSummary(table.value, file.name, task_id, header_skipped=parts[0]["header_skipped"])
         summary.batches = [BatchSummary(**{**batch, "error_ids": tuple(batch["error_ids"])})
                            for part in parts for batch in part["batches"]]
-        return summary.as_dict()
+        result = {**summary.as_dict(), "chunks": len(parts)}
+        return result, Progress(table.value, result["total"]["processed"], file.size, file.size)

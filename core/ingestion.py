@@ -15,7 +15,7 @@ from core.ports import BatchWrite, BlobStore, LoadStore
 from core.progress import Progress, ProgressCallback
 from core.seen_ids import SeenIds
 from core.summary import BatchSummary, LoadSummary
-from core.validation import BatchValidator
+from core.validation import BatchValidator, Checks
 from domain.rules import is_header
 from domain.tables import LOAD_ORDER, Table
 
@@ -166,13 +166,13 @@ class Ingestion:
     def load_records(self, table: Table, records: Iterable[Record], summary: LoadSummary,
                      progress: Callable[[int], None] = lambda rows: None,
                      batch_size: int | None = None, *, first_batch: int = 1,
-                     seen: SeenIds | None = None) -> LoadSummary:
+                     validator: Checks | None = None) -> LoadSummary:
         """Commits the records batch by batch; batches a previous run of this task committed are
         validated again (so repeated ids are still caught) but not written twice.
 
-        A chunk of a larger input numbers its batches from first_batch and starts with the ids the
-        chunks before it took (seen)."""
-        validator = self.validator(table, summary.source, summary.task_id, seen)
+        A chunk of a larger input numbers its batches from first_batch, and brings a validator that
+        knows the ids the chunks before it took."""
+        validator = validator or self.validator(table, summary.source, summary.task_id)
         committed = self._store.recorded_batches(summary.task_id, table)
         rows_done = 0
 

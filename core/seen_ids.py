@@ -40,6 +40,11 @@ class SeenIds:
         self._bits = bytearray(union.to_bytes(size, "little"))
         self._others |= other._others
 
+    def count_not_in(self, other: SeenIds) -> int:
+        """How many of these ids the other has not taken."""
+        mine, theirs = int.from_bytes(self._bits, "little"), int.from_bytes(other._bits, "little")
+        return (mine & ~theirs).bit_count() + len(self._others - other._others)
+
     def to_bytes(self) -> bytes:
         """Compressed, for a message between workers: a dense run of ids packs to a few hundred bytes."""
         others = sorted(self._others)

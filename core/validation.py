@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
 from core.csv_records import Record
 from core.ports import LoadStore
@@ -18,6 +18,10 @@ from domain.tables import Table
 class CheckedBatch:
     rows: list[tuple] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+
+
+class Checks(Protocol):
+    def check(self, records: Sequence[Record]) -> CheckedBatch: ...
 
 
 class BatchValidator:

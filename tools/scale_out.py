@@ -90,7 +90,7 @@ def run(data: Path, processes: int, chunk_bytes: int, tmp: Path) -> dict:
         if record.state.value != "SUCCESS":
             sys.exit(f"the load failed: {record.error}")
     total = record.result["total"]
-    chunks = len({batch["batch"] // 1_000_000 for batch in record.result["batches"]})
+    chunks = record.result.get("chunks", 1)
     return {"processes": processes, "chunks": chunks, "seconds": round(seconds, 2),
             "rows_per_second": round(total["processed"] / seconds), "processed": total["processed"],
             "inserted": total["inserted"], "errors": total["errors"]}

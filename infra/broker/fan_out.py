@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from celery import Celery, chord
 
+from core.chunked_load import ChunkCommit, ChunkedFile
+
 SCAN_CHUNK = "hr.scan_chunk"
 COMMIT_CHUNKS = "hr.commit_chunks"
 COMMIT_CHUNK = "hr.commit_chunk"
@@ -18,17 +20,17 @@ class CeleryFanOut:
     def __init__(self, celery_app: Celery) -> None:
         self._celery = celery_app
 
-    def _when_failed(self, task_id: str):
-        return self._celery.signature(CHUNKS_FAILED, args=(task_id,))
+    def _chord(self, header: list, then: str, args: tuple, task_id: str) -> None:
+        callback = self._celery.signature(then, args=args)
+        callback.on_error(self._celery.signature(CHUNKS_FAILED, args=(task_id,)))
+        chord(header, app=self._celery)(callback)
 
-    def start(self, task_id: str, table: str, name: str, size: int, starts: list[int]) -> None:
-        args = (task_id, table, name, size, starts)
-        scans = [self._celery.signature(SCAN_CHUNK, args=(*args, index)) for index in range(len(starts))]
-        then = self._celery.signature(COMMIT_CHUNKS, args=args).on_error(self._when_failed(task_id))
-        chord(scans, app=self._celery)(then)
+    def start(self, task_id: str, table: str, file: ChunkedFile) -> None:
+        args = (task_id, table, file.as_dict())
+        scans = [self._celery.signature(SCAN_CHUNK, args=(*args, index)) for index in range(len(file.starts))]
+        self._chord(scans, COMMIT_CHUNKS, args, task_id)
 
-    def commit(self, task_id: str, table: str, name: str, size: int, starts: list[int], plans: list[dict]) -> None:
-        args = (task_id, table, name, size, starts)
-        commits = [self._celery.signature(COMMIT_CHUNK, args=(*args, plan)) for plan in plans]
-        then = self._celery.signature(FINISH_CHUNKS, args=(task_id, table, name)).on_error(self._when_failed(task_id))
-        chord(commits, app=self._celery)(then)
+    def commit(self, task_id: str, table: str, file: ChunkedFile, plans: list[ChunkCommit]) -> None:
+        args = (task_id, table, file.as_dict())
+        commits = [self._celery.signature(COMMIT_CHUNK, args=(*args, plan.as_dict())) for plan in plans]
+        self._chord(commits, FINISH_CHUNKS, args, task_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 
 from core.errors import BrokerUnavailable, NotFound, StoreUnavailable
@@ -101,6 +101,11 @@ class FakeBlobStore:
     def write(self, name: str, stream: BinaryIO) -> int:
         self.blobs[name] = stream.read()
         return len(self.blobs[name])
+
+    def touch(self, name: str, data: bytes) -> None:
+        """Replaces a blob as a new upload does: new content, a later modification time."""
+        self.blobs[name] = data
+        self.modified += timedelta(seconds=1)
 
     def list(self, prefix: str = "") -> list[BlobInfo]:
         return [BlobInfo(name, len(data), self.modified)

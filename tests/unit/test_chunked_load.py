@@ -6,8 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from core.chunked_load import CHUNK_BATCHES, ChunkedLoads, ChunkScan
-from core.errors import InvalidRequest
+from core.chunked_load import ChunkCommit, ChunkedFile, ChunkedLoads, ChunkScan, ChunksDisagree
 from core.ingestion import Ingestion
 from core.tasks import CONTINUES
 from domain.tables import Table
@@ -26,18 +25,20 @@ class InlineFanOut:
         self.whole: list[str] = []  # loads that fell back to one piece
         self.before_commits = lambda: None
 
-    def start(self, task_id: str, table: str, name: str, size: int, starts: list[int]) -> None:
+    def start(self, task_id: str, table: str, file: ChunkedFile) -> None:
         loads, table_ = self.loads, Table.from_name(table)
-        # As through a broker: plain data between the rounds.
-        scans = [ChunkScan.from_dict(loads.scan(table_, name, size, starts, k).as_dict()) for k in range(len(starts))]
+        file = ChunkedFile.from_dict(file.as_dict())  # as through a broker: plain data between the steps
+        scans = [ChunkScan.from_dict(loads.scan(table_, file, k).as_dict()) for k in range(len(file.starts))]
         plans = loads.plan_commits(scans)
         self.before_commits()
         if plans is None:
             self.whole.append(task_id)
-            self.results[task_id] = loads.load_whole(task_id, table_, name)
+            self.results[task_id] = loads.load_whole(task_id, table_, file)
             return
-        parts = [loads.commit(task_id, table_, name, size, starts, plan) for plan in reversed(plans)]
-        self.results[task_id] = loads.combine(table_, name, task_id, parts[::-1])
+        self.plans = plans = [ChunkCommit.from_dict(plan.as_dict()) for plan in plans]
+        self.progress = []
+        parts = [loads.commit(task_id, table_, file, plan, self.progress.append) for plan in reversed(plans)]
+        self.results[task_id], self.last_progress = loads.combine(table_, file, task_id, parts[::-1])
 
 
 def _store() -> FakeLoadStore:
@@ -84,7 +85,7 @@ def test_chunks_committed_in_any_order_give_the_rows_rejections_and_totals_of_on
     result = fan_out.results["chunked"]
     single, single_store = _single(body)
 
-    assert len(loads.cuts(NAME, len(body))) >= 10 and fan_out.whole == []
+    assert result["chunks"] >= 10 and fan_out.whole == []
     assert _outcome(store) == _outcome(single_store)
     assert {k: v for k, v in result["total"].items() if k != "error_ids"} == \
            {k: v for k, v in single["total"].items() if k != "error_ids"}
@@ -92,8 +93,24 @@ def test_chunks_committed_in_any_order_give_the_rows_rejections_and_totals_of_on
     assert result["header_skipped"] is True
     # Chunks hold about 17 lines each: most of the file's repeated ids meet their first row in another chunk.
     assert sum("appears earlier" in " ".join(r.reasons) for r in store.rejections) > 100
-    numbers = [b["batch"] for b in result["batches"]]
-    assert numbers == sorted(numbers) and numbers[0] == 1 and numbers[-1] > CHUNK_BATCHES
+    # Numbered on from chunk to chunk as one load numbers them; a chunk's last batch may be short.
+    assert [b["batch"] for b in result["batches"]] == list(range(1, len(result["batches"]) + 1))
+    assert sum(b["processed"] < 7 for b in result["batches"]) >= result["chunks"] - 1
+    assert fan_out.last_progress.rows_done == 400 and fan_out.last_progress.bytes_done == len(body)
+    assert [plan.first_line for plan in fan_out.plans][:2] == [0, body[:loads.split(NAME).starts[1]].count(b"\n")]
+    assert fan_out.plans[0].lines_total == body.count(b"\n")  # the last chunk's lines included
+
+
+def test_progress_counts_the_rows_of_every_chunk_and_ends_at_the_whole_file(monkeypatch):
+    monkeypatch.setattr("core.chunked_load._PROGRESS_EVERY", 0)
+    body = _messy_file()
+    loads, fan_out, store, _ = _chunked(body, chunk_bytes=700)
+    loads.run("progress", table=E.value)
+    rows = [p.rows_done for p in fan_out.progress]
+    # Chunks committed last to first: the figure is every chunk's rows so far, never one chunk's alone.
+    assert rows == sorted(rows) and rows[-1] == 400
+    assert all(p.bytes_done <= p.bytes_total == len(body) for p in fan_out.progress)
+    assert fan_out.progress[-1].bytes_done >= len(body) * 0.95  # the lines of the last chunk count too
 
 
 def test_a_chunk_run_again_commits_nothing_twice():
@@ -110,7 +127,7 @@ def test_a_chunk_run_again_commits_nothing_twice():
 def test_cuts_fall_just_after_line_ends_and_a_small_file_is_one_chunk():
     body = _messy_file()
     loads, *_ = _chunked(body, chunk_bytes=1000)
-    starts = loads.cuts(NAME, len(body))
+    starts = loads.split(NAME).starts
     assert starts[0] == 0 and starts == sorted(set(starts))
     assert all(body[cut - 1:cut] == b"\n" for cut in starts[1:])
     assert abs(len(starts) - len(body) / 1000) <= 1
@@ -145,8 +162,31 @@ def test_a_file_replaced_between_the_rounds_fails_the_load():
     body = _messy_file()
     loads, fan_out, store, blobs = _chunked(body, chunk_bytes=700)
     fan_out.before_commits = lambda: blobs.blobs.update({NAME: body + b"9999,Late,2021-07-27T16:02:08Z,1,1\n"})
-    with pytest.raises(InvalidRequest, match="changed while it was being loaded"):
+    with pytest.raises(ChunksDisagree, match="changed while it was being loaded"):
         loads.run("replaced", table=E.value)
+    same_size = body.replace(b"Name 1,", b"Name X,")
+    fan_out.before_commits = lambda: blobs.touch(NAME, same_size)
+    with pytest.raises(ChunksDisagree, match="changed while it was being loaded"):
+        loads.run("replaced-again", table=E.value)
+
+
+@pytest.mark.parametrize("change", ["added", "removed"])
+def test_parents_changed_between_the_rounds_stop_the_load_before_an_id_goes_in_twice(change):
+    # Department 9 is missing at the scan and there at the commit, or the other way round: the rows of
+    # id 5 would not be judged as they were scanned.
+    rows = [f"{n},Person {n},2021-07-27T16:02:08Z,1,1" for n in range(10, 60)]
+    body = "\n".join(["5,First,2021-07-27T16:02:08Z,9,1", *rows, "5,Second,2021-07-27T16:02:08Z,1,1"]) + "\n"
+    loads, fan_out, store, _ = _chunked(body.encode(), chunk_bytes=400)
+    if change == "removed":
+        store.add(Table.DEPARTMENTS, (9, "D9"))
+    fan_out.before_commits = lambda: (store.tables[Table.DEPARTMENTS].pop(9) if change == "removed"
+                                      else store.add(Table.DEPARTMENTS, (9, "D9")))
+    with pytest.raises(ChunksDisagree, match="departments or jobs changed"):
+        loads.run(f"parents-{change}", table=E.value)
+    assert [row[1] for row in store.rows(E) if row[0] == 5] in ([], ["Second"])
+    if change == "added":  # found in the first chunk's first batch, before it was committed
+        assert 1 not in store.recorded_batches(f"parents-{change}", E)
+
 
 
 def test_a_byte_order_mark_counts_only_at_the_start_of_the_file():

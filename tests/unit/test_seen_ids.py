@@ -63,3 +63,14 @@ def test_seen_ids_travel_as_bytes_and_merge():
     assert all(id_ in merged for id_ in (1, 2, 9, 70_000, 1 << 40, 1 << 41))
     assert not any(id_ in merged for id_ in (3, 69_999, 1 << 42))
     assert len(SeenIds.from_bytes(SeenIds().to_bytes()).to_bytes()) < 20
+
+
+def test_count_not_in_counts_the_ids_the_other_has_not_taken():
+    mine, theirs = SeenIds(), SeenIds()
+    for id_ in (1, 2, 3, 500, 1 << 40):
+        mine.add(id_)
+    for id_ in (2, 500, 9_000, 1 << 41):
+        theirs.add(id_)
+    assert mine.count_not_in(theirs) == 3  # 1, 3 and 2**40
+    assert theirs.count_not_in(mine) == 2
+    assert mine.count_not_in(SeenIds()) == 5 and SeenIds().count_not_in(mine) == 0
