@@ -52,9 +52,9 @@ class Processes:
         return self.start("api", [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
                                   "--threads", "4", "main:create_app()"])
 
-    def worker(self) -> subprocess.Popen:
+    def worker(self, concurrency: int = 1) -> subprocess.Popen:
         return self.start("worker", [sys.executable, "-m", "celery", "-A", "main", "worker", "--pool", "prefork",
-                                     "--concurrency", "1", "--loglevel", "INFO"])
+                                     "--concurrency", str(concurrency), "--loglevel", "INFO"])
 
     def stop_all(self) -> None:
         for process in self.running:
@@ -171,3 +171,46 @@ def test_whole_worker_killed_on_the_embedded_default(tmp_path, challenge_dir):
     _kill_mid_load_and_check(tmp_path, env, database_url, kill_worker_and_its_pool, restart_worker=True)
 
 
+def test_pool_process_killed_during_a_chunked_load(tmp_path, challenge_dir, postgres_url_e2e, redis_url):
+    """Chunks of one file on two worker processes (Redis broker and results): a chunk whose process
+    dies is delivered again, and the load ends with every row once and every rejection logged once."""
+    database_url = postgres_url_e2e
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    env = _environment(tmp_path, 0, challenge_dir, DATABASE_URL=database_url, CELERY_BROKER_URL=redis_url,
+                       CELERY_RESULT_BACKEND=redis_url, CELERY_QUEUE=f"hr-kill-chunks-{uuid.uuid4().hex[:8]}",
+                       LOAD_CHUNK_BYTES=str(2 << 20))
+    expected = _generate(Path(env["STORAGE_DIR"]))
+    processes = Processes(env, tmp_path)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        processes.api(port)
+        worker = processes.worker(concurrency=2)
+        _wait(lambda: _get(f"{base}/health"), "the API", processes, 60)
+        for table in ("departments", "jobs"):
+            parent = requests.post(f"{base}/{table}", timeout=10).json()["task_id"]
+            _wait(lambda parent=parent: _finished(f"{base}/task-status/{parent}"), f"the {table}", processes)
+        task_id = requests.post(f"{base}/upload-hired-employees", timeout=10).json()["task_id"]
+        _wait(lambda: _employees_landed(engine), "employees to start landing", processes)
+        children = _pool_children(worker)
+        assert len(children) == 2, "the prefork worker does not have its two pool processes"
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+        assert len(_employees(engine)) < len(expected), "the load ended before the kill: nothing was tested"
+        status = _wait(lambda: _finished(f"{base}/task-status/{task_id}"), "the task to finish", processes)
+        worker_log = "".join(log.read_text(errors="replace") for log in tmp_path.glob("worker-*.log"))
+        assert "WorkerLostError" in worker_log, "no chunk was under way when its process died"
+        assert status["state"] == "SUCCESS", (status, processes.tail())
+        total = status["result"]["total"]
+        assert status["result"]["chunks"] >= 4
+        assert set(_employees(engine)) == expected and len(_employees(engine)) == len(expected)
+        assert (total["processed"], total["inserted"], total["errors"]) == (ROWS, len(expected), ROWS - len(expected))
+        with engine.connect() as conn:
+            logged = conn.execute(sa.text("SELECT COUNT(*) FROM rejected_rows WHERE task_id = :t"),
+                                  {"t": task_id}).scalar_one()
+        assert logged == ROWS - len(expected)
+    finally:
+        processes.stop_all()
+        engine.dispose()
