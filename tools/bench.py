@@ -398,7 +398,8 @@ def report(results: dict) -> None:
     for run in results["scale_out"]:
         shape = "one task" if run["chunks"] == 1 else f"{run['chunks']} chunks"
         print(f"  {run['processes']} worker process(es), {shape:9}: {run['seconds']:6.2f} s, "
-              f"{run['rows_per_second']:>8,} rows/s, ×{run['speed_up']:.2f} the one task")
+              f"{run['rows_per_second']:>8,} rows/s, ×{run['speed_up']:.2f} the one task, "
+              f"peak RSS of a pool process {run['peak_rss_mb']} MB")
     for figures in results["reports"].values():
         figures.pop("explain")
     print(json.dumps(results, default=str))

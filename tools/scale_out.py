@@ -3,6 +3,7 @@
 A measurement, not a test. For each configuration a fresh PostgreSQL database gets the parents, a
 Celery worker starts with N processes (Redis as broker and result backend, a queue of its own), the load
 is submitted as the API submits it, and the time runs from submission to the task's recorded end.
+The peak RSS is the largest of the pool processes'.
 
     .venv/bin/python tools/scale_out.py --data /tmp/big [--processes 1 2] [--chunk-bytes 8388608]
 
@@ -52,6 +53,16 @@ def _worker(env: dict[str, str], processes: int, log: Path) -> subprocess.Popen:
     return worker
 
 
+def _pool_peak_rss_mb(worker: subprocess.Popen) -> float:
+    """The largest VmHWM among the worker's pool processes: what one of them needed at most."""
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(worker.pid)], capture_output=True, text=True).stdout
+    peaks = []
+    for pid in out.split():
+        with open(f"/proc/{pid}/status") as status:
+            peaks += [int(line.split()[1]) for line in status if line.startswith("VmHWM")]
+    return round(max(peaks) / 1024, 1)
+
+
 def _stop(worker: subprocess.Popen) -> None:
     if worker.poll() is None:
         os.killpg(worker.pid, signal.SIGTERM)
@@ -82,6 +93,7 @@ def run(data: Path, processes: int, chunk_bytes: int, tmp: Path) -> dict:
                     sys.exit(f"the load did not finish in {LOAD_SECONDS} s")
                 time.sleep(0.1)
             seconds = time.perf_counter() - started
+            peak_rss_mb = _pool_peak_rss_mb(worker)
         finally:
             _stop(worker)
             client = redis.Redis.from_url(REDIS)
@@ -91,7 +103,7 @@ def run(data: Path, processes: int, chunk_bytes: int, tmp: Path) -> dict:
             sys.exit(f"the load failed: {record.error}")
     total = record.result["total"]
     chunks = record.result.get("chunks", 1)
-    return {"processes": processes, "chunks": chunks, "seconds": round(seconds, 2),
+    return {"processes": processes, "chunks": chunks, "seconds": round(seconds, 2), "peak_rss_mb": peak_rss_mb,
             "rows_per_second": round(total["processed"] / seconds), "processed": total["processed"],
             "inserted": total["inserted"], "errors": total["errors"]}
 
