@@ -9,7 +9,9 @@ import uuid
 import pytest
 import requests
 import sqlalchemy as sa
+from jsonschema import Draft202012Validator
 
+from api.openapi_schemas import SCHEMAS
 from config import Settings
 from main import build_services
 from tests.challenge import REPORT_2
@@ -66,9 +68,15 @@ def _rejections(database_url: str, task_id: str) -> list[tuple]:
     return [(line, json.loads(reasons) if isinstance(reasons, str) else reasons, raw) for line, reasons, raw in rows]
 
 
+def _documented(result: dict) -> None:
+    """The result as the OpenAPI document describes a LoadSummary (its refs point into the document)."""
+    Draft202012Validator({**SCHEMAS["LoadSummary"], "components": {"schemas": SCHEMAS}}).validate(result)
+
+
 def test_the_challenge_file_in_chunks_gives_the_foundation_figures(chunked_service):
     status = _load(chunked_service)
     result = status["result"]
+    _documented(result)
     assert result["total"]["processed"] == 1999
     assert result["total"]["inserted"] == 1929 and result["total"]["errors"] == 70
     assert result["chunks"] >= 5, "the file was not split"
