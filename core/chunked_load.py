@@ -102,9 +102,12 @@ class ChunkCommit:
 
 
 class FanOut(Protocol):
-    """Runs a load's chunks in workers: every scan, then every commit, then records the load's end."""
+    """Runs a load's chunks in workers: every scan, then (through after_scans) every commit, then
+    records the load's end."""
 
     def start(self, task_id: str, table: str, file: ChunkedFile) -> None: ...
+
+    def commit(self, task_id: str, table: str, file: ChunkedFile, plans: list[ChunkCommit]) -> None: ...
 
 
 class _ChunkRecords:
@@ -224,7 +227,7 @@ class ChunkedLoads:
                 validator.check(batch)
         return ChunkScan(rows, records.lines, records.aligned, validator.seen.to_bytes())
 
-    def plan_commits(self, scans: list[ChunkScan]) -> list[ChunkCommit] | None:
+    def _plan_commits(self, scans: list[ChunkScan]) -> list[ChunkCommit] | None:
         """What each chunk needs to commit as a single load would; None when the file must be loaded whole."""
         if not scans[0].rows or not all(scan.aligned for scan in scans):
             return None
@@ -237,8 +240,14 @@ class ChunkedLoads:
             first_batch += -(-scan.rows // self._ingestion.batch_size)
         return commits
 
-    def load_whole(self, task_id: str, table: Table, file: ChunkedFile,
-                   on_progress: ProgressCallback | None = None) -> dict:
+    def after_scans(self, task_id: str, table: Table, file: ChunkedFile, scans: list[ChunkScan],
+                    on_progress: ProgressCallback | None = None) -> dict | Continues:
+        """The commits handed to the workers (CONTINUES), or, where the chunks cannot be committed
+        apart, the file loaded in one piece here and its summary."""
+        plans = self._plan_commits(scans)
+        if plans is not None:
+            self._fan_out.commit(task_id, table.value, file, plans)
+            return CONTINUES
         log.warning("a cut fell inside a record, or the first chunk holds no data: the file is loaded in "
                     "one piece", extra={"source": file.name})
         return self._ingestion.load_blob(table, task_id, file.name, on_progress=on_progress).as_dict()

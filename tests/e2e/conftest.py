@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from config import PROJECT_DIR
 from domain.tables import LOAD_ORDER
@@ -72,6 +73,14 @@ def _stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(5)
+
+
+def empty_database(database_url: str) -> None:
+    """A PostgreSQL database the e2e modules share, emptied: an earlier module may have left rows."""
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def _environment(tmp: Path, port: int, challenge_dir: Path, **settings: str) -> dict[str, str]:

@@ -15,22 +15,15 @@ from api.openapi_schemas import SCHEMAS
 from config import Settings
 from main import build_services
 from tests.challenge import REPORT_2
-from tests.e2e.conftest import _environment, _start, _stop
+from tests.e2e.conftest import _environment, _start, _stop, empty_database
 from tests.net import free_port
 
 CHUNK_BYTES = 10_000  # the challenge file (~60 kB) in 6 chunks; the doubled one in 13
 
 
-def _empty(database_url: str) -> None:
-    engine = sa.create_engine(database_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def chunked_service(tmp_path_factory, challenge_dir, postgres_url_e2e, redis_url):
-    _empty(postgres_url_e2e)  # this database may hold an earlier module's rows
+    empty_database(postgres_url_e2e)
     tmp = tmp_path_factory.mktemp("chunked")
     port = free_port()
     env = _environment(tmp, port, challenge_dir, DATABASE_URL=postgres_url_e2e, CELERY_BROKER_URL=redis_url,
@@ -43,7 +36,7 @@ def chunked_service(tmp_path_factory, challenge_dir, postgres_url_e2e, redis_url
         assert service.wait_for_task(task)["state"] == "SUCCESS"
     yield service
     _stop(service.process)
-    _empty(postgres_url_e2e)  # the modules after this one expect a database with no rows
+    empty_database(postgres_url_e2e)  # the modules after this one expect a database with no rows
 
 
 def _load(service, body: bytes | None = None) -> dict:

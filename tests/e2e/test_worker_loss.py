@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from config import PROJECT_DIR
 from core.sample_data import write_samples
-from tests.e2e.conftest import _environment
+from tests.e2e.conftest import _environment, empty_database
 from tests.net import free_port
 
 ROWS = 300_000
@@ -82,6 +82,12 @@ def _employees(engine: sa.Engine) -> list[int]:
         return conn.execute(sa.text("SELECT id FROM hired_employees")).scalars().all()
 
 
+def _logged_rejections(engine: sa.Engine, task_id: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT COUNT(*) FROM rejected_rows WHERE task_id = :t"),
+                            {"t": task_id}).scalar_one()
+
+
 def _pool_children(worker: subprocess.Popen) -> list[int]:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(worker.pid)], capture_output=True, text=True).stdout
     return [int(pid) for pid in out.split()]
@@ -111,10 +117,7 @@ def _kill_mid_load_and_check(tmp: Path, env: dict[str, str], database_url: str, 
         assert employees["total"]["processed"] == ROWS
         assert employees["total"]["inserted"] + employees["total"]["already_exists"] == len(expected)
         assert employees["total"]["errors"] == ROWS - len(expected)
-        with engine.connect() as conn:
-            logged = conn.execute(sa.text("SELECT COUNT(*) FROM rejected_rows WHERE task_id = :t"),
-                                  {"t": task_id}).scalar_one()
-        assert logged == ROWS - len(expected)
+        assert _logged_rejections(engine, task_id) == ROWS - len(expected)
         engine.dispose()
         if restart_worker:
             assert "re-queued tasks a dead worker left unfinished" in processes.tail()
@@ -144,10 +147,7 @@ def _employees_landed(engine: sa.Engine) -> bool:
 
 def test_pool_process_killed_on_postgres_and_redis(tmp_path, challenge_dir, postgres_url_e2e, redis_url):
     database_url = postgres_url_e2e
-    engine = sa.create_engine(database_url)
-    with engine.begin() as conn:  # this database may hold an earlier module's rows
-        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
+    empty_database(database_url)
     env = _environment(tmp_path, 0, challenge_dir, DATABASE_URL=database_url, CELERY_BROKER_URL=redis_url,
                        CELERY_QUEUE=f"hr-kill-{uuid.uuid4().hex[:8]}")
 
@@ -175,9 +175,8 @@ def test_pool_process_killed_during_a_chunked_load(tmp_path, challenge_dir, post
     """Chunks of one file on two worker processes (Redis broker and results): a chunk whose process
     dies is delivered again, and the load ends with every row once and every rejection logged once."""
     database_url = postgres_url_e2e
+    empty_database(database_url)
     engine = sa.create_engine(database_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     env = _environment(tmp_path, 0, challenge_dir, DATABASE_URL=database_url, CELERY_BROKER_URL=redis_url,
                        CELERY_RESULT_BACKEND=redis_url, CELERY_QUEUE=f"hr-kill-chunks-{uuid.uuid4().hex[:8]}",
                        LOAD_CHUNK_BYTES=str(2 << 20))
@@ -207,10 +206,7 @@ def test_pool_process_killed_during_a_chunked_load(tmp_path, challenge_dir, post
         assert status["result"]["chunks"] >= 4
         assert set(_employees(engine)) == expected and len(_employees(engine)) == len(expected)
         assert (total["processed"], total["inserted"], total["errors"]) == (ROWS, len(expected), ROWS - len(expected))
-        with engine.connect() as conn:
-            logged = conn.execute(sa.text("SELECT COUNT(*) FROM rejected_rows WHERE task_id = :t"),
-                                  {"t": task_id}).scalar_one()
-        assert logged == ROWS - len(expected)
+        assert _logged_rejections(engine, task_id) == ROWS - len(expected)
     finally:
         processes.stop_all()
         engine.dispose()

@@ -29,12 +29,14 @@ class InlineFanOut:
         loads, table_ = self.loads, Table.from_name(table)
         file = ChunkedFile.from_dict(file.as_dict())  # as through a broker: plain data between the steps
         scans = [ChunkScan.from_dict(loads.scan(table_, file, k).as_dict()) for k in range(len(file.starts))]
-        plans = loads.plan_commits(scans)
         self.before_commits()
-        if plans is None:
+        result = loads.after_scans(task_id, table_, file, scans)
+        if result is not CONTINUES:
             self.whole.append(task_id)
-            self.results[task_id] = loads.load_whole(task_id, table_, file)
-            return
+            self.results[task_id] = result
+
+    def commit(self, task_id: str, table: str, file: ChunkedFile, plans: list[ChunkCommit]) -> None:
+        loads, table_ = self.loads, Table.from_name(table)
         self.plans = plans = [ChunkCommit.from_dict(plan.as_dict()) for plan in plans]
         self.progress = []
         parts = [loads.commit(task_id, table_, file, plan, self.progress.append) for plan in reversed(plans)]
