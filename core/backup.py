@@ -18,7 +18,7 @@ import io
 import json
 import re
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -30,7 +30,7 @@ from core.errors import Conflict, CorruptBackup, InvalidRequest, NotFound
 from core.ports import BlobStore, LoadStore
 from core.progress import Progress, ProgressCallback
 from core.validation import BatchValidator
-from domain.rejections import clip_raw
+from domain.log_text import json_line
 from domain.rules import RULES, check_fields
 from domain.tables import LOAD_ORDER, Table
 
@@ -77,8 +77,7 @@ def _text(value: Any) -> str:
 
 def _raw(data: dict[str, Any]) -> str:
     """The record as JSON: the raw text of a rejected row, made only for the rows rejected."""
-    return clip_raw(json.dumps({k: _text(v) if isinstance(v, datetime) else v for k, v in data.items()},
-                               ensure_ascii=False, default=str))
+    return json_line({k: _text(v) if isinstance(v, datetime) else v for k, v in data.items()})
 
 
 @dataclass
@@ -292,7 +291,7 @@ class Backups:
                 first = source.read + 1
                 checked = validator.check([Record(first + i, "", [_text(data.get(name)) for name in names])
                                            for i, data in enumerate(chunk)])
-                rejections = [replace(r, raw=_raw(chunk[r.line_number - first])) for r in checked.rejections]
+                rejections = [r.with_raw(_raw(chunk[r.line_number - first])) for r in checked.rejections]
                 source.read += len(chunk)
                 source.rejected += len(rejections)
                 if restored is not None:

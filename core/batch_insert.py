@@ -11,6 +11,7 @@ from core.errors import InvalidRequest
 from core.ingestion import Ingestion
 from core.ports import BatchWrite, LoadStore
 from core.validation import BatchValidator
+from domain.log_text import json_line
 from domain.rules import RULES, TableRules
 from domain.tables import Table
 
@@ -29,7 +30,7 @@ def _not_scalar(value: Any) -> bool:
 
 
 def record_from_object(rules: TableRules, index: int, item: Any) -> Record:
-    raw = json.dumps(item, ensure_ascii=False, default=str)
+    raw = json_line(item)
     if not isinstance(item, dict):
         return Record(index + 1, raw, [], f"row must be a JSON object with the fields {', '.join(rules.names)}")
     unknown = sorted(set(item) - set(rules.names))

@@ -8,12 +8,13 @@ from typing import BinaryIO, Iterator
 MAX_LINE_BYTES = 1_048_576
 CHUNK_BYTES = 131_072  # what the fast path decodes at once
 _BOM = b"\xef\xbb\xbf"
+_GLIMPSE_BYTES = 200  # of a line too long to read, what the log keeps
 
 
 @dataclass(slots=True)
 class Record:
     line_number: int
-    raw: str
+    raw: str  # an undecodable byte of the line stands in as a lone surrogate (Python's surrogateescape)
     fields: list[str]
     problem: str | None = None  # set when the line could not be read as UTF-8 CSV at all
 
@@ -48,16 +49,17 @@ class _Lines:
         self.line_number += 1
         if len(raw) > self._max and not raw.endswith(b"\n"):
             self.bytes_read += self._skip_rest_of_line()
-            self.problem = f"line is longer than {self._max} bytes"
+            self.problem = f"line is longer than {self._max} bytes; the log keeps its first {_GLIMPSE_BYTES} bytes"
             # Only a glimpse is kept for the trace; the reader gets an empty line, so a quote in the
             # cut-off text cannot open a field that swallows the lines after it.
-            self.pending.append(raw[:200].decode("utf-8", "replace") + "\n")
+            self.pending.append(raw[:_GLIMPSE_BYTES].decode("utf-8", "surrogateescape") + "\n")
             return "\n"
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             self.problem = self.problem or f"line is not valid UTF-8 (byte {error.start})"
-            text = raw.decode("utf-8", "replace")
+            # Each undecodable byte stands in as a lone surrogate, which the log writes as that byte.
+            text = raw.decode("utf-8", "surrogateescape")
         self.pending.append(text)
         return text
 

@@ -9,7 +9,7 @@ from typing import Callable, Protocol, Sequence
 from core.csv_records import Record
 from core.ports import LoadStore
 from core.seen_ids import SeenIds
-from domain.rejections import Rejection, clip_raw
+from domain.rejections import Rejection, rejection
 from domain.rules import RULES, RowCheck, check_fields, duplicate_reason, missing_parent_reasons
 from domain.tables import Table
 
@@ -106,5 +106,5 @@ class BatchValidator:
         return known, orphans
 
     def _reject(self, record: Record, reasons, id_, now) -> Rejection:
-        return Rejection(self._rules.table, self._source, record.line_number, clip_raw(record.raw),
-                         tuple(reasons), self._task_id, now, id_)
+        return rejection(self._rules.table, self._source, record.line_number, record.raw, reasons,
+                         self._task_id, now, id_)

@@ -1,22 +1,18 @@
 """A row that broke the rules, kept with everything needed to find and fix it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from domain.log_text import escaped, logged
 from domain.tables import Table
-
-MAX_RAW_LENGTH = 65_536  # characters of the raw text kept; a longer row says how long it was
-
-
-def clip_raw(raw: str) -> str:
-    if len(raw) <= MAX_RAW_LENGTH:
-        return raw
-    return f"{raw[:MAX_RAW_LENGTH]}…[{len(raw) - MAX_RAW_LENGTH} more characters not kept]"
 
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
+    """As the log keeps it: the raw text and the reasons in the escaped form of domain.log_text, which
+    every database accepts whatever the line held (see `rejection`)."""
+
     table: Table
     source: str
     line_number: int
@@ -25,3 +21,15 @@ class Rejection:
     task_id: str
     rejected_at: datetime
     row_id: int | None = None  # the row's id when it had a valid one
+
+    def with_raw(self, raw: str) -> Rejection:
+        """The same rejection with this raw text, escaped (and clipped, with a reason that says so)."""
+        text, clipped = logged(raw)
+        return replace(self, raw=text, reasons=self.reasons + ((clipped,) if clipped else ()))
+
+
+def rejection(table: Table, source: str, line_number: int, raw: str, reasons, task_id: str,
+              rejected_at: datetime, row_id: int | None = None) -> Rejection:
+    """A rejected row with its raw text and reasons as they are, escaped for the log."""
+    return Rejection(table, source, line_number, "", tuple(map(escaped, reasons)), task_id, rejected_at,
+                     row_id).with_raw(raw)

@@ -47,7 +47,7 @@ def test_invalid_utf8_line_is_named_and_the_lines_around_it_are_read():
     got = records(b"1,Sales\n2,Caf\xe9\n3,Legal\n")
     assert got[0] == (1, "1,Sales", ["1", "Sales"], None)
     assert got[1][0] == 2 and got[1][3] == "line is not valid UTF-8 (byte 5)"
-    assert got[1][1] == "2,Caf\ufffd"
+    assert got[1][1] == "2,Caf\udce9"  # the byte 0xE9, kept as surrogateescape keeps it
     assert got[2] == (3, "3,Legal", ["3", "Legal"], None)
 
 
@@ -55,7 +55,7 @@ def test_line_longer_than_the_limit_is_named_and_skipped_to_its_end():
     long_line = b"2," + b"x" * 100 + b"\n"
     got = records(b"1,Sales\n" + long_line + b"3,Legal\n", max_line_bytes=50)
     assert got[0] == (1, "1,Sales", ["1", "Sales"], None)
-    assert got[1][0] == 2 and got[1][3] == "line is longer than 50 bytes"
+    assert got[1][0] == 2 and got[1][3] == "line is longer than 50 bytes; the log keeps its first 200 bytes"
     assert got[1][1].startswith("2,xxx") and len(got[1][1]) <= 200
     assert got[2] == (3, "3,Legal", ["3", "Legal"], None)
 
@@ -69,7 +69,7 @@ def test_quote_in_a_too_long_line_does_not_swallow_the_next_lines():
     long_line = b'2,"' + b"x" * 100 + b'",end\n'
     got = records(long_line + b"3,Legal\n4,Sales\n", max_line_bytes=50)
     assert [(line, problem) for line, _, _, problem in got] == [
-        (1, "line is longer than 50 bytes"), (2, None), (3, None)]
+        (1, "line is longer than 50 bytes; the log keeps its first 200 bytes"), (2, None), (3, None)]
     assert got[1][2] == ["3", "Legal"]
 
 

@@ -75,7 +75,7 @@ def test_quoted_field_spanning_two_lines_is_logged_with_its_first_line_and_whole
     load(E, text)
     by_line = {r.line_number: r for r in parents.rejections}
     assert sorted(by_line) == [2, 4]
-    assert by_line[2].raw == '2,"Bea\nBrennan",2021-02-30T00:00:00Z,1,1'
+    assert by_line[2].raw == '2,"Bea\\x0aBrennan",2021-02-30T00:00:00Z,1,1'  # escaped for the log
     assert by_line[4].raw == "3,Chen,not a date,1,1"
 
 
@@ -196,7 +196,7 @@ def test_too_long_line_is_rejected_with_its_reason(ingestion, store):
     records = CsvRecords(io.BytesIO(b"1,Sales\n2," + b"x" * 100 + b"\n3,Legal\n"), max_line_bytes=50)
     ingestion.load_records(D, records, summary)
     assert totals(summary) == (3, 2, 0, 1)
-    assert store.reasons_by_line(D) == {2: ("line is longer than 50 bytes",)}
+    assert store.reasons_by_line(D) == {2: ("line is longer than 50 bytes; the log keeps its first 200 bytes",)}
 
 
 def test_repeated_id_in_one_file_keeps_the_first_and_rejects_the_later_ones(load, store):
