@@ -19,11 +19,32 @@ _ZULU_SECONDS_COLUMN = re.compile(f"(?:{_ZULU_SECONDS})?(?:\n(?:{_ZULU_SECONDS})
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
+# Characters no field may hold once trimmed: C0 controls, DEL and lone surrogates (which no database
+# stores as text, and which a JSON body can still carry).
+_NOT_TEXT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_NOT_TEXT_SHOWN = 20  # a reason names this many, then counts the rest
+
+
+def _holds_not_text(text: str) -> bool:
+    # isprintable() is one quick pass: controls and surrogates are not printable, nor are a few other
+    # characters (spaces other than U+0020, for one), which the search then clears.
+    return not text.isprintable() and _NOT_TEXT.search(text) is not None
+
+
 def _present(name: str, text: str) -> str:
     text = text.strip()
     if not text:
         raise RuleBroken(f"{name} is missing")
+    if _holds_not_text(text):
+        raise RuleBroken(_not_text_reason(name, text))
     return text
+
+
+def _not_text_reason(name: str, text: str) -> str:
+    found = [f"U+{ord(match[0]):04X} at position {match.start() + 1}" for match in _NOT_TEXT.finditer(text)]
+    more = f" and {len(found) - _NOT_TEXT_SHOWN} more" if len(found) > _NOT_TEXT_SHOWN else ""
+    return (f"{name} holds a control character or lone surrogate: "
+            f"{', '.join(found[:_NOT_TEXT_SHOWN])}{more}")
 
 
 def parse_id(name: str, text: str) -> int:
@@ -72,12 +93,15 @@ def _quick_id(text: str) -> int | None:
 
 def _quick_text(text: str) -> str | None:
     text = text.strip()
-    return text if text and len(text) <= MAX_TEXT_LENGTH else None
+    return text if text and len(text) <= MAX_TEXT_LENGTH and not _holds_not_text(text) else None
 
 
 def _quick_datetime(text: str) -> datetime | None:
+    text = text.strip()
+    if _holds_not_text(text):  # fromisoformat takes any character between date and time
+        return None
     try:
-        value = datetime.fromisoformat(text.strip())
+        value = datetime.fromisoformat(text)
     except (ValueError, OverflowError):
         return None
     zone = value.tzinfo
@@ -112,7 +136,7 @@ def _id_column(texts: tuple[str, ...]) -> list[int | None]:
 
 def _text_column(texts: tuple[str, ...]) -> list[str | None]:
     stripped = list(map(str.strip, texts))
-    if max(map(len, stripped)) > MAX_TEXT_LENGTH:
+    if max(map(len, stripped)) > MAX_TEXT_LENGTH or _holds_not_text("".join(stripped)):
         return list(map(_quick_text, texts))
     return [text or None for text in stripped]
 
@@ -121,6 +145,8 @@ def _datetime_column(texts: tuple[str, ...]) -> list[datetime | None]:
     parse = datetime.fromisoformat
     stripped = list(map(str.strip, texts))
     joined = "\n".join(stripped)
+    if _holds_not_text("".join(stripped)):
+        return list(map(_quick_datetime, texts))
     try:
         if joined.count("\n") == len(stripped) - 1 and _ZULU_SECONDS_COLUMN.fullmatch(joined):
             # Every value is blank or of the one common shape `YYYY-MM-DDTHH:MM:SSZ`: its digits

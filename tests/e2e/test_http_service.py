@@ -151,3 +151,16 @@ def test_slices_of_hired_employees_are_safe_to_run_again(live_service):
     one, two = (live_service.wait_for_task(t["task_id"])["result"]["total"] for t in (first, again))
     assert one["processed"] == two["processed"] == 500
     assert two["inserted"] == 0 and two["already_exists"] == one["inserted"] + one["already_exists"]
+
+
+def test_a_nul_byte_or_a_lone_surrogate_is_a_rejected_row_not_a_failure(live_service):
+    status = _upload(live_service, "departments", b"101,Sales\n102,Ma\x00rketing\n103,Ops\n")
+    assert status["state"] == "SUCCESS", status
+    assert status["result"]["total"]["errors"] == 1 and status["result"]["total"]["processed"] == 3
+    body = '[{"id": 104, "department": "Ma\\u0000rk"}, {"id": 105, "department": "A\\ud800B"}]'
+    answer = requests.post(live_service.url("/batch/departments"), data=body,
+                           headers={"Content-Type": "application/json"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert [r["reasons"] for r in answer.json()["rejected"]] == [
+        ["department holds a control character or lone surrogate: U+0000 at position 3"],
+        ["department holds a control character or lone surrogate: U+D800 at position 2"]]

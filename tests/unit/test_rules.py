@@ -6,7 +6,6 @@ from datetime import datetime
 import pytest
 
 from domain.errors import RuleBroken, UnknownTable
-from domain.rejections import MAX_RAW_LENGTH, clip_raw
 from domain.rules import RULES, check_fields, is_header, parse_datetime, parse_id, parse_text
 from domain.tables import LOAD_ORDER, Table
 
@@ -123,10 +122,27 @@ def test_tables_load_parents_first_and_name_their_files():
     assert Table.HIRED_EMPLOYEES.file_name == "hired_employees.csv"
 
 
-def test_raw_text_is_kept_whole_up_to_its_limit():
-    assert clip_raw("x" * MAX_RAW_LENGTH) == "x" * MAX_RAW_LENGTH
+@pytest.mark.parametrize("text, found", [
+    ("Ma\x00rketing", "U+0000 at position 3"),
+    ("A\ud800B", "U+D800 at position 2"),
+    ("x\x01y\x7fz", "U+0001 at position 2, U+007F at position 4"),
+    (" \tSales\x03\x0bOps ", "U+0003 at position 6, U+000B at position 7"),  # trimmed first, as str.strip does
+    ("two\nlines", "U+000A at position 4"),
+])
+def test_a_control_character_or_lone_surrogate_in_a_field_is_named_with_its_position(text, found):
+    assert reason(parse_text, text, "department") == (
+        f"department holds a control character or lone surrogate: {found}")
 
 
-def test_longer_raw_text_is_clipped_and_says_how_much_was_left_out():
-    clipped = clip_raw("x" * (MAX_RAW_LENGTH + 10))
-    assert clipped.startswith("x" * MAX_RAW_LENGTH) and clipped.endswith("[10 more characters not kept]")
+@pytest.mark.parametrize("parse, text", [(parse_id, "1\x00"), (parse_datetime, "2021-01-01\x0000:00:00")])
+def test_the_same_rule_holds_for_ids_and_datetimes(parse, text):
+    assert "U+0000 at position" in reason(parse, text)
+
+
+def test_a_reason_names_twenty_such_characters_and_counts_the_rest():
+    assert reason(parse_text, "a" + "\x00" * 25).endswith("U+0000 at position 21 and 5 more")
+
+
+@pytest.mark.parametrize("text", ["Zürich 🏢", "\u0085next line", "\U000f7b1f private", "tab\u00a0nbsp", "\ufeffbom"])
+def test_any_other_valid_unicode_is_text(text):
+    assert parse_text("name", text) == text.strip()
