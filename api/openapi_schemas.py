@@ -66,9 +66,13 @@ SCHEMAS: dict[str, Schema] = {
                        chunks={"type": "integer", "minimum": 2,
                                "description": "present when the file was loaded in chunks by several workers "
                                               "at once (LOAD_CHUNK_BYTES); a chunk's last batch may be short"}),
+    "LoggedText": {"type": "string",
+                   "description": "the row as received (a JSON row as JSON), in the log's escaped form: `\\\\` a "
+                                  "backslash, `\\xNN` a control character or a byte that is not UTF-8, `\\uXXXX` a "
+                                  "lone surrogate; at most 65,535 bytes (a reason says so when cut)"},
     "RejectedRow": obj(index={"type": "integer", "minimum": 0, "description": "position in the request"},
                        line={"type": "integer", "minimum": 1}, id=nullable(INTEGER), reasons=array(STRING),
-                       raw=STRING),
+                       raw=ref("LoggedText")),
     "BatchResult": obj(table=TABLE_NAME, request_id=STRING, **_COUNTS, rejected=array(ref("RejectedRow"))),
     "RowObject": {
         "description": "one row: departments {id, department}, jobs {id, job}, hired_employees "
@@ -87,7 +91,7 @@ SCHEMAS: dict[str, Schema] = {
     "Department": obj(id=ROW_ID, department=STRING),
     "Job": obj(id=ROW_ID, job=STRING),
     "HiredEmployee": obj(id=ROW_ID, name=STRING, datetime=MOMENT, department_id=ROW_ID, job_id=ROW_ID),
-    "Rejection": obj(id=INTEGER, table_name=TABLE_NAME, source=STRING, line_number=INTEGER, raw_text=STRING,
+    "Rejection": obj(id=INTEGER, table_name=TABLE_NAME, source=STRING, line_number=INTEGER, raw_text=ref("LoggedText"),
                      reasons=array(STRING), task_id=STRING, rejected_at=MOMENT),
     "RejectionPage": obj(items=array(ref("Rejection")), limit=COUNT, offset=COUNT),
     "QuarterRow": obj(department=STRING, job=STRING, Q1=COUNT, Q2=COUNT, Q3=COUNT, Q4=COUNT),
