@@ -3,8 +3,8 @@
 # The browser assets (Chart.js, Swagger UI), pinned in package-lock.json, so /dashboard and /docs work offline.
 FROM node:20-bookworm-slim AS web
 WORKDIR /web
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=error
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 FROM python:3.11-slim-bookworm
 

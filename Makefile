@@ -4,25 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install install-azurite install-web run test unit integration e2e lint bench clean
+.PHONY: install install-web run test unit integration e2e lint bench clean
 
-install: $(STAMP) install-azurite install-web
+install: $(STAMP) install-web
 
-# Azurite (the Azure Storage emulator, from npm) for the blob-store tests; skipped with a notice without npm.
-install-azurite:
-	bash tools/azurite.sh
-
-# Chart.js, Swagger UI and newman, pinned in package-lock.json, from npm into node_modules/ (git-ignored); the two
-# browser assets are copied into api/static/vendor (git-ignored) for the service to serve itself, offline.
+# Chart.js, Swagger UI, newman and Azurite (the Azure Storage emulator the blob-store tests start), pinned in
+# package-lock.json, from npm into node_modules/ (git-ignored), with no package's install script run (.npmrc says
+# so too); the browser assets are copied into api/static/vendor (git-ignored) for the service to serve offline.
 WEB_VENDOR := api/static/vendor
 WEB_ASSETS := node_modules/chart.js/dist/chart.umd.min.js node_modules/swagger-ui-dist/swagger-ui-bundle.js \
 	node_modules/swagger-ui-dist/swagger-ui.css
 install-web:
 	@if ! command -v npm >/dev/null 2>&1; then \
-		echo "npm not found: no charts, docs page or newman; their tests will skip (or fail with REQUIRE_SERVICES=1)" >&2; \
+		echo "npm not found: no charts, docs page, newman or Azurite; their tests will skip (or fail with REQUIRE_SERVICES=1)" >&2; \
 	elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || \
 			[ ! -f $(WEB_VENDOR)/swagger-ui.css ]; then \
-		npm ci --no-audit --no-fund --loglevel=error && mkdir -p $(WEB_VENDOR) && cp $(WEB_ASSETS) $(WEB_VENDOR)/; \
+		npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && mkdir -p $(WEB_VENDOR) && cp $(WEB_ASSETS) $(WEB_VENDOR)/; \
 	fi
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -35,7 +32,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(BIN)/python -m tools.serve
 
-test: $(STAMP) install-azurite install-web lint
+test: $(STAMP) install-web lint
 	rm -f .coverage .coverage.*
 	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet
@@ -46,7 +43,7 @@ test: $(STAMP) install-azurite install-web lint
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-integration: $(STAMP) install-azurite
+integration: $(STAMP) install-web
 	$(BIN)/pytest tests/integration
 
 e2e: $(STAMP) install-web
@@ -64,4 +61,4 @@ bench: $(STAMP)
 	BENCH_ROWS=$(BENCH_ROWS) $(BIN)/python tools/bench.py
 
 clean:
-	rm -rf $(VENV) var .azurite node_modules $(WEB_VENDOR) .coverage .coverage.* .pytest_cache
+	rm -rf $(VENV) var node_modules $(WEB_VENDOR) .coverage .coverage.* .pytest_cache

@@ -1,4 +1,4 @@
-"""Starts the Azurite blob emulator that tools/azurite.sh installed, offline, on a free loopback port."""
+"""Starts the Azurite blob emulator that `make install` installed (package-lock.json), offline, on a free loopback port."""
 from __future__ import annotations
 
 import shutil
@@ -13,7 +13,7 @@ from typing import Iterator
 from config import PROJECT_DIR
 from tests.net import free_port
 
-AZURITE_BIN = PROJECT_DIR / ".azurite" / "node_modules" / ".bin" / "azurite-blob"
+AZURITE_BIN = PROJECT_DIR / "node_modules" / ".bin" / "azurite-blob"
 # The emulator's documented, public development account: not a secret.
 ACCOUNT = "devstoreaccount1"
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
