@@ -46,7 +46,10 @@ class _Bar:
 @click.command("init-db")
 def init_db() -> None:
     """Create or upgrade the schema."""
-    services().upgrade_schema()
+    try:
+        services().upgrade_schema()
+    except DomainError as error:  # a database out of reach, or a driver missing: one line, not a traceback
+        raise click.ClickException(str(error)) from None
     click.echo("schema is up to date", err=True)
 
 

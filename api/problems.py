@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
-from core.errors import BrokerUnavailable, Conflict, InvalidRequest, NotFound, StoreUnavailable
+from core.errors import BrokerUnavailable, Conflict, DependencyMissing, InvalidRequest, NotFound, StoreUnavailable
 from domain.errors import DomainError, UnknownTable
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,7 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (Conflict, 409),
     (BrokerUnavailable, 503),
     (StoreUnavailable, 503),
+    (DependencyMissing, 503),
 )
 
 

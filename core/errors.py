@@ -14,6 +14,11 @@ class StoreUnavailable(DomainError):
     """The database could not be reached or failed for a reason worth retrying."""
 
 
+class DependencyMissing(DomainError):
+    """A piece of this machine that an adapter needs (a system library, a driver) is not installed; no retry
+    helps (503, and /ready names it)."""
+
+
 class BrokerUnavailable(DomainError):
     """The task broker could not take the task (503)."""
 

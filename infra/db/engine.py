@@ -7,6 +7,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from infra.db.odbc import odbc_options, refuse_unknown_driver
+
 _TRUSTED_FOR_SECONDS = 5.0
 _SQLITE_CACHE_KIB = 24 * 1024
 _SQLITE_WAL_PAGES = 10_000  # of 4 KiB
@@ -18,8 +20,10 @@ def create_engine(url: str) -> sa.Engine:
         return _sqlite_engine(parsed)
     options: dict = {}
     if parsed.get_backend_name() == "mssql":
-        options["fast_executemany"] = True
+        options.update(fast_executemany=True, **odbc_options(parsed))
     engine = sa.create_engine(parsed, **options)
+    if parsed.get_backend_name() == "mssql":
+        refuse_unknown_driver(engine)
     _ping_when_idle(engine)
     return engine
 
