@@ -1,4 +1,4 @@
-"""Starts the Azurite blob emulator that `make install` installed (package-lock.json), offline, on a free loopback port."""
+"""Starts the Azurite blob emulator (from package-lock.json, by `make install`) offline on a free loopback port."""
 from __future__ import annotations
 
 import shutil
