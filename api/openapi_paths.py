@@ -123,6 +123,11 @@ OPERATIONS: dict[str, Operation] = {
         parameters=YEAR),
     "tasks.task_status": operation("tasks", "A task's state, progress (rows, bytes of total), result or error, times",
                                    json_body(ref("Task")), 404, 503),
+    "tasks.task_batches": operation(
+        "tasks", "A load's committed batches, a page at a time: each one's figures and the ids it rejected",
+        json_body(ref("LoadBatchPage")), 400, 404, 503,
+        parameters=[query("table", "only this table's batches", {"type": "string", "enum": [
+            "departments", "jobs", "hired_employees", "hired-employees"]}), *PAGE]),
     "tasks.task_list": operation(
         "tasks", "Recent tasks, newest first, in any state", json_body(ref("TaskList")), 400, 503,
         parameters=[query("limit", "how many (1 to 500)", {"type": "integer", "minimum": 1, "maximum": 500,

@@ -34,8 +34,8 @@ ROW_ID = {"type": "integer", "minimum": 1, "description": "a positive whole numb
 MOMENT = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC"}
 TABLE_NAME = {"type": "string", "enum": ["departments", "jobs", "hired_employees"]}
 
-_COUNTS = {"processed": COUNT, "inserted": COUNT, "already_exists": COUNT, "errors": COUNT,
-           "error_ids": array(INTEGER)}
+_TOTALS = {"processed": COUNT, "inserted": COUNT, "already_exists": COUNT, "errors": COUNT}
+_COUNTS = {**_TOTALS, "error_ids": array(INTEGER)}
 
 SCHEMAS: dict[str, Schema] = {
     "Problem": {
@@ -54,15 +54,19 @@ SCHEMAS: dict[str, Schema] = {
               submitted_at=MOMENT, started_at=nullable(MOMENT), finished_at=nullable(MOMENT),
               progress=ref("TaskProgress"),
               result={"description": "the task's result once it succeeded: a LoadSummary, {tables, total} for "
-                                     "/upload-files, or what a backup or restore wrote"},
+                                     "/upload-files, or what a backup or restore wrote. A load's result holds "
+                                     "totals only, whatever the file's size: /task-status/{task_id}/batches pages "
+                                     "its batches and the ids each rejected"},
               error=nullable(STRING)),
         "description": "A task and where it stands",
     },
     "TaskList": obj(items=array(ref("Task")), limit=COUNT),
-    "BatchCounts": obj(batch=COUNT, **_COUNTS),
-    "LoadSummary": obj(["table", "source", "task_id", "header_skipped", "batches", "total"],
+    "LoadBatch": obj(["table", "batch", *_COUNTS], table=TABLE_NAME, batch=COUNT, **_COUNTS),
+    "LoadBatchPage": obj(["items", "limit", "offset", "total"], items=array(ref("LoadBatch")), limit=COUNT,
+                         offset=COUNT, total=COUNT),
+    "LoadSummary": obj(["table", "source", "task_id", "header_skipped", "total"],
                        table=STRING, source=STRING, task_id=STRING, header_skipped={"type": "boolean"},
-                       batches=array(ref("BatchCounts")), total=obj(**_COUNTS),
+                       total=obj(**_TOTALS),
                        chunks={"type": "integer", "minimum": 2,
                                "description": "present when the file was loaded in chunks by several workers "
                                               "at once (LOAD_CHUNK_BYTES); a chunk's last batch may be short"}),

@@ -32,7 +32,7 @@ from core.ingestion import Ingestion
 from core.ports import BlobStore, LoadStore
 from core.progress import Progress, ProgressCallback
 from core.seen_ids import SeenIds
-from core.summary import BatchSummary, LoadSummary
+from core.summary import LoadSummary
 from core.tasks import CONTINUES, Continues
 from core.validation import BatchValidator, CheckedBatch
 from domain.tables import Table
@@ -281,9 +281,9 @@ class ChunkedLoads:
 
     @staticmethod
     def combine(table: Table, file: ChunkedFile, task_id: str, parts: list[dict]) -> tuple[dict, Progress]:
-        """The chunks' summaries as one load's, batches in file order, and the load's last progress."""
+        """The chunks' summaries as one load's, and the load's last progress."""
         summary = LoadSummary(table.value, file.name, task_id, header_skipped=parts[0]["header_skipped"])
-        summary.batches = [BatchSummary(**{**batch, "error_ids": tuple(batch["error_ids"])})
-                           for part in parts for batch in part["batches"]]
+        for part in parts:
+            summary.add_totals(part["total"])
         result = {**summary.as_dict(), "chunks": len(parts)}
         return result, Progress(table.value, result["total"]["processed"], file.size, file.size)

@@ -14,7 +14,7 @@ from core.errors import InvalidRequest
 from core.ports import BatchWrite, BlobStore, LoadStore
 from core.progress import Progress, ProgressCallback
 from core.seen_ids import SeenIds
-from core.summary import BatchSummary, LoadSummary
+from core.summary import COUNTS, BatchSummary, LoadSummary
 from core.validation import BatchValidator, Checks
 from domain.rules import is_header
 from domain.tables import LOAD_ORDER, Table
@@ -34,9 +34,8 @@ def _is_blank(record: Record) -> bool:
 
 
 def _grand_total(summaries: list[LoadSummary]) -> dict:
-    """Counts over every table; error_ids stay with each table, where an id means something."""
-    totals = [s.totals() for s in summaries]
-    return {key: sum(t[key] for t in totals) for key in ("processed", "inserted", "already_exists", "errors")}
+    """Counts over every table."""
+    return {key: sum(getattr(s, key) for s in summaries) for key in COUNTS}
 
 
 class _OrderedCommits:
@@ -159,8 +158,7 @@ class Ingestion:
                 on_progress(Progress(table.value, rows_done, records.bytes_read, bytes_total))
 
         self.load_records(table, rows, summary, progress)
-        counts = {k: v for k, v in summary.totals().items() if k != "error_ids"}  # ids stay in the result
-        log.info("load finished", extra={"table": table.value, "source": source, **counts})
+        log.info("load finished", extra={"table": table.value, "source": source, **summary.totals()})
         return summary
 
     def load_records(self, table: Table, records: Iterable[Record], summary: LoadSummary,
@@ -178,7 +176,8 @@ class Ingestion:
 
         def landed(results: list[BatchSummary], rows: int) -> None:
             nonlocal rows_done
-            summary.batches.extend(results)
+            for result in results:
+                summary.add(result)
             rows_done += rows
             progress(rows_done)
 

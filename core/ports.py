@@ -82,5 +82,10 @@ class RowReader(Protocol):
 
     def rejections(self, table: Table | None, task_id: str | None, limit: int, offset: int) -> list[dict[str, Any]]: ...
 
+    def batches(self, task_id: str, table: Table | None, limit: int, offset: int) -> list[dict[str, Any]]:
+        """The committed batches of a load, tables in load order, each with its table and figures."""
+
+    def batch_count(self, task_id: str, table: Table | None) -> int: ...
+
     def check(self) -> None:
         """Raises when the database cannot be reached."""

@@ -1,8 +1,12 @@
-"""The load summary: per batch and in total, in the original service's response shape."""
+"""What a load tells: per batch (kept in load_batches, paged by /task-status/<id>/batches) and in total.
+
+The total is all a task's result holds, so it stays the same size whatever the size of the file."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
+
+COUNTS = ("processed", "inserted", "already_exists", "errors")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,23 +28,27 @@ class LoadSummary:
     source: str
     task_id: str
     header_skipped: bool = False
-    batches: list[BatchSummary] = field(default_factory=list)
+    processed: int = 0
+    inserted: int = 0
+    already_exists: int = 0
+    errors: int = 0
+    batches: int = 0  # how many have landed; their figures are in the store, not here
 
-    def totals(self) -> dict[str, Any]:
-        return {
-            "processed": sum(b.processed for b in self.batches),
-            "inserted": sum(b.inserted for b in self.batches),
-            "already_exists": sum(b.already_exists for b in self.batches),
-            "errors": sum(b.errors for b in self.batches),
-            "error_ids": [i for b in self.batches for i in b.error_ids],
-        }
+    def add(self, batch: BatchSummary) -> None:
+        self.processed += batch.processed
+        self.inserted += batch.inserted
+        self.already_exists += batch.already_exists
+        self.errors += batch.errors
+        self.batches += 1
+
+    def add_totals(self, total: dict[str, int]) -> None:
+        """Another part's totals (a chunk of the same file)."""
+        for key in COUNTS:
+            setattr(self, key, getattr(self, key) + total[key])
+
+    def totals(self) -> dict[str, int]:
+        return {key: getattr(self, key) for key in COUNTS}
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "table": self.table,
-            "source": self.source,
-            "task_id": self.task_id,
-            "header_skipped": self.header_skipped,
-            "batches": [b.as_dict() for b in self.batches],
-            "total": self.totals(),
-        }
+        return {"table": self.table, "source": self.source, "task_id": self.task_id,
+                "header_skipped": self.header_skipped, "total": self.totals()}

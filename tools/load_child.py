@@ -46,9 +46,7 @@ def main() -> None:
     seconds = time.perf_counter() - started
     # VmHWM: this process's own peak since exec (ru_maxrss would also count the parent it was forked from).
     peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-    totals = summary.totals()
-    totals.pop("error_ids")
-    print(json.dumps({"seconds": seconds, "peak_rss_kb": peak, **totals}))
+    print(json.dumps({"seconds": seconds, "peak_rss_kb": peak, **summary.totals()}))
 
 
 if __name__ == "__main__":

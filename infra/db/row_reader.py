@@ -6,9 +6,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from domain.tables import Table
+from domain.tables import LOAD_ORDER, Table
 from infra.db.failures import unavailable_on_failure
-from infra.db.schema import TABLES, rejected_rows
+from infra.db.schema import TABLES, load_batches, rejected_rows
 
 
 def _json_value(value: Any) -> Any:
@@ -17,6 +17,13 @@ def _json_value(value: Any) -> Any:
 
 def _as_dict(row: sa.Row) -> dict[str, Any]:
     return {key: _json_value(value) for key, value in row._mapping.items()}
+
+
+def _of_load(task_id: str, table: Table | None) -> list:
+    where = [load_batches.c.task_id == task_id]
+    if table is not None:
+        where.append(load_batches.c.table_name == table.value)
+    return where
 
 
 class SqlRowReader:
@@ -41,6 +48,19 @@ class SqlRowReader:
             query = query.where(rejected_rows.c.task_id == task_id)
         with unavailable_on_failure(), self._engine.connect() as conn:
             return [_as_dict(row) for row in conn.execute(query)]
+
+    def batches(self, task_id: str, table: Table | None, limit: int, offset: int) -> list[dict[str, Any]]:
+        c = load_batches.c
+        in_load_order = sa.case({t.value: n for n, t in enumerate(LOAD_ORDER)}, value=c.table_name)
+        query = sa.select(c.table_name.label("table"), c.batch, c.processed, c.inserted, c.already_exists, c.errors,
+                          c.error_ids).where(*_of_load(task_id, table)).order_by(in_load_order, c.batch)
+        with unavailable_on_failure(), self._engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query.limit(limit).offset(offset))]
+
+    def batch_count(self, task_id: str, table: Table | None) -> int:
+        query = sa.select(sa.func.count()).select_from(load_batches).where(*_of_load(task_id, table))
+        with unavailable_on_failure(), self._engine.connect() as conn:
+            return conn.execute(query).scalar_one()
 
     def check(self) -> None:
         with unavailable_on_failure(), self._engine.connect() as conn:

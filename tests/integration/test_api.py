@@ -168,3 +168,31 @@ def test_a_database_that_cannot_be_reached_is_503_on_reads_and_reports(tmp_path)
     for path in ("/departments", "/report/hired-by-quarter", "/rejections", "/task-status/x", "/task-list"):
         body = _is_problem(client.get(path), 503)
         assert body["detail"].startswith("the database is unavailable") and "SELECT" not in body["detail"], path
+
+
+def test_a_loads_batches_are_paged_apart_from_its_result(client):
+    body = client.post("/upload-files").get_json()
+    tasks = client.application.extensions["services"].tasks
+    record = tasks.status(body["task_id"])
+    with client.application.app_context():
+        tasks.run(body["task_id"], record.kind, record.args)
+    status = client.get(body["status_url"]).get_json()
+    assert status["state"] == "SUCCESS"
+    assert all(set(t) == {"table", "source", "task_id", "header_skipped", "total"} for t in status["result"]["tables"])
+    assert "error_ids" not in status["result"]["total"]
+
+    url = f"{body['status_url']}/batches"
+    everything = client.get(url).get_json()
+    assert everything["total"] == len(everything["items"]) >= 3
+    assert [b["table"] for b in everything["items"]][:2] == ["departments", "jobs"]  # load order
+    employees = client.get(f"{url}?table=hired-employees&limit=1&offset=0").get_json()
+    assert (employees["limit"], employees["offset"], len(employees["items"])) == (1, 0, 1)
+    first = employees["items"][0]
+    assert set(first) == {"table", "batch", "processed", "inserted", "already_exists", "errors", "error_ids"}
+    assert (first["table"], first["batch"]) == ("hired_employees", 1)
+    totals = status["result"]["tables"][2]["total"]
+    rows = client.get(f"{url}?table=hired_employees&limit=1000").get_json()["items"]
+    assert sum(b["errors"] for b in rows) == totals["errors"] == sum(len(b["error_ids"]) for b in rows)
+    _is_problem(client.get("/task-status/no-such-task/batches"), 404)
+    _is_problem(client.get(f"{url}?table=salaries"), 404)
+    _is_problem(client.get(f"{url}?limit=0"), 400)

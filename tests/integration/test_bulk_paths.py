@@ -31,13 +31,15 @@ def test_bulk_path_loads_the_challenge_files_exactly_and_a_rerun_inserts_nothing
         (settings.storage_dir / table.file_name).write_bytes((challenge_dir / table.file_name).read_bytes())
 
     for run, inserted in (("first", [12, 183, 1929]), ("again", [0, 0, 0])):
-        summaries = services.ingestion.load_all(f"{run}-{uuid.uuid4().hex}")
+        task_id = f"{run}-{uuid.uuid4().hex}"
+        summaries = services.ingestion.load_all(task_id)
         totals = {s.table: s.totals() for s in summaries}
         assert [totals[t.value]["inserted"] for t in LOAD_ORDER] == inserted
         assert [totals[t.value]["already_exists"] for t in LOAD_ORDER] == [
             12 - inserted[0], 183 - inserted[1], 1929 - inserted[2]]
         assert totals["hired_employees"]["errors"] == 70
-        assert [(b.processed, b.inserted + b.already_exists + b.errors) for b in summaries[2].batches] == [
+        batches = services.rows.batches(task_id, Table.HIRED_EMPLOYEES, 10, 0)
+        assert [(b["processed"], b["inserted"] + b["already_exists"] + b["errors"]) for b in batches] == [
             (1000, 1000), (999, 999)]
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from domain.tables import LOAD_ORDER
+from domain.tables import LOAD_ORDER, Table
 from infra.db.schema import rejected_rows
 from main import build_services
 from tests.challenge import REPORT_2
@@ -18,8 +18,14 @@ def test_challenge_files_load_exactly_and_reports_match(settings, challenge_dir,
     totals = {s.table: s.totals() for s in first}
     assert [totals[t.value]["inserted"] for t in LOAD_ORDER] == [12, 183, 1929]
     assert totals["hired_employees"]["errors"] == 70
-    assert len(totals["hired_employees"]["error_ids"]) == 70
-    assert [b.processed for b in first[2].batches] == [1000, 999]
+    batches = services.rows.batches("first-load", Table.HIRED_EMPLOYEES, 100, 0)
+    assert [(b["table"], b["batch"], b["processed"]) for b in batches] == [
+        ("hired_employees", 1, 1000), ("hired_employees", 2, 999)]
+    assert sum(len(b["error_ids"]) for b in batches) == 70
+    assert [b["table"] for b in services.rows.batches("first-load", None, 100, 0)] == [
+        "departments", "jobs", "hired_employees", "hired_employees"]  # in load order, then by batch
+    assert services.rows.batch_count("first-load", None) == 4
+    assert services.rows.batches("first-load", None, 1, 3)[0]["batch"] == 2
 
     engine = sa.create_engine(database_url)
     with engine.connect() as conn:

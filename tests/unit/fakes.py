@@ -46,6 +46,13 @@ class FakeLoadStore:
     def reasons_by_line(self, table: Table) -> dict[int, tuple[str, ...]]:
         return {r.line_number: r.reasons for r in self.rejections if r.table is table}
 
+    def landed(self, task_id: str, table: Table) -> list[BatchSummary]:
+        """The batches a load committed, in order: what /task-status/<id>/batches reads."""
+        return [summary for _, summary in sorted(self.batches.get((task_id, table), {}).items())]
+
+    def error_ids(self, task_id: str, table: Table) -> list[int]:
+        return [id_ for summary in self.landed(task_id, table) for id_ in summary.error_ids]
+
     def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]:
         return set(ids) & self.tables[table].keys()
 

@@ -28,7 +28,7 @@ def test_groups_of_the_stores_size_land_in_order_with_progress_per_group():
     store = FakeLoadStore(batches_per_commit=3)
     summary, progress = _load(store, "t1")
     assert store.commit_groups == [[1, 2, 3], [4, 5, 6], [7]]
-    assert [b.batch for b in summary.batches] == [1, 2, 3, 4, 5, 6, 7]
+    assert summary.batches == 7
     assert progress == [3, 6, 7]
     assert summary.totals()["inserted"] == 7
 
@@ -39,9 +39,8 @@ def test_a_rerun_skips_recorded_batches_and_groups_the_rest():
     store.commit_groups.clear()
     summary, progress = _load(store, "t2")
     assert store.commit_groups == [[3, 4, 5], [6, 7]]
-    assert [b.batch for b in summary.batches] == [1, 2, 3, 4, 5, 6, 7]
-    assert progress == [1, 2, 5, 7]
-    assert [b.inserted for b in summary.batches] == [1] * 7
+    assert progress == [1, 2, 5, 7]  # the recorded batches are counted as they were, then the rest
+    assert (summary.batches, summary.totals()["inserted"]) == (7, 7)
 
 
 class _SlowStore(FakeLoadStore):
@@ -73,8 +72,7 @@ def test_commits_in_flight_overlap_up_to_the_stores_limit_and_land_in_order():
     store = _SlowStore(commits_in_flight=3)
     summary, progress = _load(store, "t3")
     assert store.most_under_way == 3
-    assert [b.batch for b in summary.batches] == [1, 2, 3, 4, 5, 6, 7]
-    assert progress == [1, 2, 3, 4, 5, 6, 7]
+    assert progress == [1, 2, 3, 4, 5, 6, 7]  # results taken in order, whichever commit ends first
     assert [row[0] for row in store.rows(Table.DEPARTMENTS)] == [1, 2, 3, 4, 5, 6, 7]
 
 
@@ -87,6 +85,6 @@ def test_a_failure_with_commits_in_flight_lets_them_land_and_a_rerun_fills_the_g
     store.commit_groups.clear()
     summary, _ = _load(store, "t4")
     assert sorted(store.commit_groups) == [[n] for n in range(2, 8) if n not in recorded]
-    assert [b.batch for b in summary.batches] == [1, 2, 3, 4, 5, 6, 7]
-    assert [b.inserted for b in summary.batches] == [1] * 7
+    assert (summary.batches, summary.totals()["inserted"]) == (7, 7)
+    assert [b.batch for b in store.landed("t4", Table.DEPARTMENTS)] == [1, 2, 3, 4, 5, 6, 7]
     assert [row[0] for row in store.rows(Table.DEPARTMENTS)] == [1, 2, 3, 4, 5, 6, 7]
