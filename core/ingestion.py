@@ -187,7 +187,7 @@ class Ingestion:
                 recorded = committed.get(number)
                 if recorded is None:
                     commits.add(BatchWrite(table, summary.task_id, number, len(chunk), checked.rows,
-                                           checked.rejections))
+                                           checked.rejections, checked.lines))
                 elif recorded.processed == len(chunk):
                     commits.add_recorded(recorded)
                 else:

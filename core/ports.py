@@ -42,6 +42,9 @@ class BatchWrite:
     processed: int
     rows: Sequence[tuple]
     rejections: Sequence[Rejection]
+    # Each row's raw text as the input wrote it, when known: a store may send it as it is, if it is
+    # already the database's own form, rather than write the row out again.
+    lines: Sequence[str] = ()
 
     def summary(self, inserted: int) -> BatchSummary:
         """The batch's counts once the store knows how many of its valid rows were new."""

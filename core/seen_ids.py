@@ -33,6 +33,28 @@ class SeenIds:
         self._bits[index] |= bit
         return True
 
+    def add_new(self, ids: list[int]) -> bool:
+        """Takes every id when none is taken yet and none repeats (a batch's usual case, checked without a
+        call per id); otherwise takes none and answers False, and the caller goes id by id."""
+        if not ids or len(set(ids)) != len(ids):
+            return not ids
+        top = max(ids)
+        if top >= _BITMAP_LIMIT:
+            small = [id_ for id_ in ids if id_ < _BITMAP_LIMIT]
+            large = [id_ for id_ in ids if id_ >= _BITMAP_LIMIT]
+            if not self._others.isdisjoint(large) or not self.add_new(small):
+                return False
+            self._others.update(large)
+            return True
+        bits = self._bits
+        if (top >> 3) >= len(bits):
+            bits.extend(bytes(max((top >> 3) + 1 - len(bits), len(bits))))
+        if any([bits[id_ >> 3] & (1 << (id_ & 7)) for id_ in ids]):
+            return False
+        for id_ in ids:
+            bits[id_ >> 3] |= 1 << (id_ & 7)
+        return True
+
     def update(self, other: SeenIds) -> None:
         """Takes every id the other has taken too."""
         size = max(len(self._bits), len(other._bits))

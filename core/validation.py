@@ -18,6 +18,7 @@ from domain.tables import Table
 class CheckedBatch:
     rows: list[tuple] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # each row's raw text, as the input wrote it
 
 
 class Checks(Protocol):
@@ -41,45 +42,60 @@ class BatchValidator:
         self._confirmed: dict[Table, set[int]] = {ref.parent: set() for ref in self._rules.references}
 
     def check(self, records: Sequence[Record]) -> CheckedBatch:
+        """The valid rows as entities and every other record as a rejection, each list in input order.
+
+        Most of a batch is valid: its rows are parsed a column at a time, their parents and ids checked a
+        set at a time, and only the records that break a rule are looked at one by one for their reasons."""
         rules = self._rules
-        # The entity of each record whose every field is valid (the common case, parsed column by
-        # column), else None: then check_fields names each broken field, unless the record is unreadable.
+        # The entity of each record whose every field is valid, else None: then check_fields names each
+        # broken field, unless the record could not be read at all.
         quick = rules.quick_rows([r.fields if r.problem is None else [] for r in records])
         full = {index: check_fields(rules, records[index].fields)
                 for index, row in enumerate(quick) if row is None and records[index].problem is None}
-        known, orphans = self._known_parents(quick, full)
-        # Quick rows need a look at their references only when some referenced id is unknown.
-        suspects = [(ref.position, known[ref.parent]) for ref in rules.references if orphans[ref.parent]]
-        batch = CheckedBatch()
-        rows, rejections = batch.rows, batch.rejections
-        taken = self._seen.add
+        known, missing = self._known_parents(quick, full)
+        # Records that keep every rule but the repeated-id one, in input order, and their ids.
+        candidates = [index for index, row in enumerate(quick) if row is not None]
+        if missing:
+            candidates = [index for index in candidates
+                          if not any(quick[index][position] in ids for position, ids in missing)]
+        entities = {index: quick[index] for index in candidates}
+        for index, (values, reasons) in full.items():
+            if not reasons and not missing_parent_reasons(rules, values, known):
+                entities[index] = rules.entity(*values)
+        if len(entities) > len(candidates):
+            candidates = sorted(entities)
+        ids = [entities[index][0] for index in candidates]
+        rejected = [index for index in range(len(records)) if index not in entities] if len(entities) < len(
+            records) else []
+        taken_before = {id_ for id_ in self._ids_of(rejected, quick, full) if id_ in self._seen}
+        # An id goes to its first row that keeps every other rule: all of them at once, the usual case.
+        taken = candidates if self._seen.add_new(ids) else [
+            index for index, id_ in zip(candidates, ids) if self._seen.add(id_)]
+        batch = CheckedBatch([entities[index] for index in taken], [], [records[index].raw for index in taken])
+        if len(taken) == len(records):
+            return batch
+        first_taken = {entities[index][0]: index for index in reversed(taken)}
         now = self._clock()
-        for index, (record, row) in enumerate(zip(records, quick)):
-            if row is not None:
-                id_ = row[0]
-                if suspects and not all(row[position] in ids for position, ids in suspects):
-                    reasons = missing_parent_reasons(rules, list(row), known) + self._repeated(id_)
-                    rejections.append(self._reject(record, reasons, id_, now))
-                elif taken(id_):
-                    rows.append(row)
-                else:
-                    rejections.append(self._reject(record, [duplicate_reason(id_)], id_, now))
-                continue
-            check = full.get(index)
-            if check is None:
-                rejections.append(self._reject(record, [record.problem], None, now))
-                continue
-            values, reasons = check
-            reasons = reasons + missing_parent_reasons(rules, values, known)
-            id_ = values[0] if values else None
-            if not reasons and not taken(id_):
-                reasons.append(duplicate_reason(id_))
-            elif reasons and id_ is not None:
-                reasons += self._repeated(id_)  # every reason, though a rejected row takes no id
-            if reasons:
-                rejections.append(self._reject(record, reasons, id_, now))
+        refused = sorted(set(candidates) - set(taken)) if len(taken) < len(candidates) else []
+        for index in sorted(rejected + refused):
+            record = records[index]
+            if index in entities:  # a repeated id, every other rule kept
+                id_ = entities[index][0]
+                reasons = [duplicate_reason(id_)]
+            elif quick[index] is not None:
+                id_ = quick[index][0]
+                reasons = missing_parent_reasons(rules, list(quick[index]), known)
+            elif index in full:
+                values, reasons = full[index]
+                id_ = values[0] if values else None
+                reasons = reasons + missing_parent_reasons(rules, values, known)
             else:
-                rows.append(rules.entity(*values))
+                id_, reasons = None, [record.problem]
+            # Every reason, though a rejected row takes no id: also that its id was taken before it.
+            if id_ is not None and index not in entities and (
+                    id_ in taken_before or first_taken.get(id_, len(records)) < index):
+                reasons.append(duplicate_reason(id_))
+            batch.rejections.append(self._reject(record, reasons, id_, now))
         return batch
 
     @property
@@ -87,12 +103,20 @@ class BatchValidator:
         """The ids taken by the rows accepted so far."""
         return self._seen
 
-    def _repeated(self, id_: int) -> list[str]:
-        return [duplicate_reason(id_)] if id_ in self._seen else []
+    @staticmethod
+    def _ids_of(indices: list[int], quick: list, full: dict[int, RowCheck]) -> list[int]:
+        ids = []
+        for index in indices:
+            row = quick[index]
+            values = row if row is not None else full[index].values if index in full else None
+            if values and values[0] is not None:
+                ids.append(values[0])
+        return ids
 
-    def _known_parents(self, quick: list, full: dict[int, RowCheck]) -> tuple[dict[Table, set[int]], dict]:
-        """The referenced ids that exist, per parent table, and whether any referenced id does not."""
-        known, orphans = {}, {}
+    def _known_parents(self, quick: list, full: dict[int, RowCheck]) -> tuple[dict[Table, set[int]], list]:
+        """The referenced ids that exist, per parent table, and (position, ids) for each reference some
+        row names an id of that does not."""
+        known, missing = {}, []
         valid = list(filter(None, quick))
         for ref in self._rules.references:
             wanted = set(map(itemgetter(ref.position), valid))
@@ -102,8 +126,9 @@ class BatchValidator:
             if unseen := wanted - confirmed:
                 confirmed |= self._store.known_ids(ref.parent, unseen)
             known[ref.parent] = confirmed
-            orphans[ref.parent] = bool(wanted - confirmed)
-        return known, orphans
+            if absent := wanted - confirmed:
+                missing.append((ref.position, absent))
+        return known, missing
 
     def _reject(self, record: Record, reasons, id_, now) -> Rejection:
         return rejection(self._rules.table, self._source, record.line_number, record.raw, reasons,

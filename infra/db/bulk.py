@@ -1,15 +1,18 @@
-"""The bulk path of a batch, chosen per dialect: COPY on PostgreSQL, a bare executemany on SQLite,
+"""The bulk path of a batch, chosen per dialect: COPY (CSV) on PostgreSQL, a bare executemany on SQLite,
 the portable inserts of infra.db.inserts elsewhere. Same contract everywhere: inside the caller's
 transaction, insert the rows whose id is absent, leave present ones as they are, return the count."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
+import csv
+import io
+import re
+from typing import Callable, Iterable, Sequence
 
 import sqlalchemy as sa
 
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
 
-RowWriter = Callable[[sa.Connection, sa.Table, Sequence[tuple]], int]
+RowWriter = Callable[[sa.Connection, sa.Table, Sequence[tuple], Sequence[str]], int]
 
 
 def bulk_writer(dialect: str) -> RowWriter:
@@ -33,7 +36,7 @@ def present_ids(conn: sa.Connection, column: sa.Column, ids: list[int]) -> set[i
 
 # --- SQLite ------------------------------------------------------------------------------------------
 
-def sqlite_executemany(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple]) -> int:
+def sqlite_executemany(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], _lines: Sequence[str] = ()) -> int:
     """One executemany of `INSERT … ON CONFLICT DO NOTHING`: rowcount counts only the rows that went in."""
     if not rows:
         return 0
@@ -59,8 +62,52 @@ def _copy_type(column: sa.Column) -> str:
     raise TypeError(f"no binary COPY type for {column.table.name}.{column.name} ({column.type})")
 
 
+def csv_text(rows: Iterable[Sequence]) -> str:
+    """Rows as COPY's CSV: written by the csv module in C, with no Python call per row or value. Text is
+    always quoted, so that an empty string stays one (an unquoted empty field is NULL to COPY); a
+    datetime is written as str() gives it, `YYYY-MM-DD HH:MM:SS[.ffffff]`, which PostgreSQL reads back."""
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+# A line already in COPY's CSV form for each table, field by field: an id, a name with no quote or comma and
+# nothing to trim, a datetime in UTC (COPY ignores a Z for a column without time zone, and a row whose
+# datetime has another offset is written out again, converted).
+_FIELD_FORMS = {"id": "[0-9]+", "text": r'[^,"\s](?:[^,"\n]*[^,"\s])?',
+                "datetime": "[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,6})?Z?"}
+_WRITTEN_FORMS: dict[str, re.Pattern[str]] = {}
+
+
+def _form(column: sa.Column) -> str:
+    if isinstance(column.type, sa.DateTime):
+        return _FIELD_FORMS["datetime"]
+    return _FIELD_FORMS["id" if isinstance(column.type, sa.Integer) else "text"]
+
+
+def _as_written(table: sa.Table, lines: Sequence[str]) -> str | None:
+    """The rows as their input wrote them, one a line, when every line is already COPY's CSV: no Python
+    touches them one by one. None otherwise."""
+    form = _WRITTEN_FORMS.get(table.name)
+    if form is None:
+        form = _WRITTEN_FORMS[table.name] = re.compile("(?:" + ",".join(map(_form, table.c)) + "\n)*")
+    text = "\n".join(lines) + "\n"
+    return text if form.fullmatch(text) else None
+
+
+def copy_csv(cursor, table: sa.Table, rows: Iterable[Sequence], columns: Sequence[str] | None = None,
+             text: str | None = None) -> None:
+    """COPY of the rows (or of their text, already COPY's CSV) into the table, in the cursor's transaction."""
+    names = ", ".join(f'"{name}"' for name in (columns or table.c.keys()))
+    try:
+        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
+            copy.write(text if text is not None else csv_text(rows))
+    except cursor.connection.IntegrityError as error:  # a driver cursor's errors are not SQLAlchemy's
+        raise sa.exc.IntegrityError(f"COPY {table.name}", None, error) from error
+
+
 class PostgresCopy:
-    """Binary COPY of the new rows straight into the table, in the batch's transaction.
+    """COPY of the new rows straight into the table, in the batch's transaction.
 
     One statement first, in the same transaction: the ids of the batch already present (counted as
     already_exists, left unchanged, not copied) and, for a child table, a FOR KEY SHARE lock on every
@@ -76,7 +123,7 @@ class PostgresCopy:
     def __init__(self) -> None:
         self._may_skip_triggers: bool | None = None  # asked once, on the first batch
 
-    def write(self, conn: sa.Connection, table: sa.Table, rows: Sequence[tuple]) -> int:
+    def write(self, conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], lines: Sequence[str] = ()) -> int:
         if not rows:
             return 0
         columns = list(table.c)
@@ -96,15 +143,13 @@ class PostgresCopy:
                 if count != len(keys):
                     raise ConcurrentWrite(f"{len(keys) - count} {key.table.name} rows this batch of {table.name} "
                                           "names were deleted after validation")
+            text = _as_written(table, lines) if len(lines) == len(rows) else None
             if present:
                 present = set(present)
-                rows = [row for row in rows if row[id_at] not in present]
-            names = ", ".join(f'"{c.name}"' for c in columns)
-            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)') as copy:
-                copy.set_types([_copy_type(c) for c in columns])
-                write_row = copy.write_row
-                for row in rows:
-                    write_row(row)
+                kept = [at for at, row in enumerate(rows) if row[id_at] not in present]
+                rows = [rows[at] for at in kept]
+                text = text and "".join([lines[at] + "\n" for at in kept])
+            copy_csv(cursor, table, rows, text=text)
         return len(rows)
 
     @staticmethod

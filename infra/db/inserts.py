@@ -18,7 +18,7 @@ class ConcurrentWrite(StoreUnavailable):
     """Another writer changed the rows under this batch; running the batch again resolves it."""
 
 
-def insert_new_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple]) -> int:
+def insert_new_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], _lines: Sequence[str] = ()) -> int:
     """Inserts the rows whose id is absent, leaving present ones as they are; returns the count inserted."""
     if not rows:
         return 0

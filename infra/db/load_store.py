@@ -8,11 +8,12 @@ from sqlalchemy.exc import IntegrityError
 
 from core.ports import BatchWrite
 from core.summary import BatchSummary
+from domain.rejections import Rejection
 from domain.tables import Table
-from infra.db.bulk import bulk_writer, present_ids
+from infra.db.bulk import bulk_writer, copy_csv, present_ids
 from infra.db.failures import unavailable_on_failure
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
-from infra.db.rejection_rows import rejection_row
+from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_row, rejection_values
 from infra.db.schema import TABLES, load_batches, rejected_rows
 
 # SQLite rewrites every index page a transaction touched into its WAL at commit: ten batches a
@@ -33,6 +34,7 @@ class SqlLoadStore:
         self._engine = engine
         self._clock = clock
         self._write_rows = bulk_writer(engine.dialect.name)
+        self._write_rejections = _copy_rejections if engine.dialect.name == "postgresql" else _insert_rejections
         self.batches_per_commit = _BATCHES_PER_COMMIT.get(engine.dialect.name, 1)
         self.commits_in_flight = _COMMITS_IN_FLIGHT.get(engine.dialect.name, 1)
 
@@ -91,13 +93,22 @@ class SqlLoadStore:
             return self._write(conn, write, write_rows)
 
     def _write(self, conn: sa.Connection, write: BatchWrite, write_rows) -> BatchSummary:
-        summary = write.summary(write_rows(conn, TABLES[write.table.value], write.rows))
+        summary = write.summary(write_rows(conn, TABLES[write.table.value], write.rows, write.lines))
         if write.rejections:
-            conn.execute(rejected_rows.insert(), [rejection_row(r) for r in write.rejections])
+            self._write_rejections(conn, write.rejections)
         conn.execute(load_batches.insert().values(
             task_id=write.task_id, table_name=write.table.value, committed_at=self._clock(),
             **{k: v for k, v in summary.as_dict().items()}))
         return summary
+
+
+def _insert_rejections(conn: sa.Connection, rejections: Sequence[Rejection]) -> None:
+    conn.execute(rejected_rows.insert(), [rejection_row(r) for r in rejections])
+
+
+def _copy_rejections(conn: sa.Connection, rejections: Sequence[Rejection]) -> None:
+    with conn.connection.driver_connection.cursor() as cursor:
+        copy_csv(cursor, rejected_rows, map(rejection_values, rejections), REJECTION_COLUMNS)
 
 
 def _summary(row) -> BatchSummary:

@@ -102,3 +102,35 @@ def test_mariadb_literals_follow_the_servers_quoting_mode(mariadb_url):
         assert _round_trip(engine) == [(900 + n, name) for n, name in enumerate(AWKWARD_NAMES)]
     finally:
         engine.dispose()
+
+
+WRITTEN = ('id,name,datetime,department_id,job_id\n'
+           '1,Ana,2021-07-27T16:02:08Z,1,1\n'              # as COPY takes it: sent as written
+           '0002,Bea,2021-07-27 16:02:08.5,1,1\n'          # leading zeros, a space, a fraction, no zone
+           '3,Cy,2021-07-27T16:02:08+02:00,1,1\n'          # another zone: converted, never sent as written
+           '4,"Dee, Jr.",2021-07-27T16:02:08.1234567Z,1,1\n'  # quoted, and a fraction past microseconds
+           '5,  Eve  ,2021-07-27T16:02:08Z,1,1\n')         # to be trimmed
+
+
+def test_rows_are_stored_as_the_rules_read_them_however_the_file_wrote_them(settings):
+    """A batch's lines go to PostgreSQL's COPY as the file wrote them only when that is already its form."""
+    services = build_services(settings)
+    services.upgrade_schema()
+    store = SqlLoadStore(create_engine(settings.database_url), lambda: datetime(2024, 1, 1))
+    store.commit_batch(BatchWrite(Table.DEPARTMENTS, "parents", 1, 1, [Department(1, "D")], []))
+    store.commit_batch(BatchWrite(Table.JOBS, "parents", 1, 1, [Job(1, "J")], []))
+    for batch_size in (6, 1):  # every line in one batch, and each batch a line of its own
+        (settings.storage_dir / f"written{batch_size}.csv").write_text(WRITTEN, encoding="utf-8")
+        with sa.create_engine(settings.database_url).begin() as conn:
+            conn.execute(hired_employees.delete())
+        services.ingestion.batch_size = batch_size
+        summary = services.ingestion.load_blob(Table.HIRED_EMPLOYEES, f"w{batch_size}", f"written{batch_size}.csv")
+        assert summary.totals()["inserted"] == 5
+        engine = sa.create_engine(settings.database_url)
+        with engine.connect() as conn:
+            stored = [tuple(r) for r in conn.execute(sa.select(hired_employees).order_by(hired_employees.c.id))]
+        engine.dispose()
+        at = datetime(2021, 7, 27, 16, 2, 8)
+        assert stored == [(1, "Ana", at, 1, 1), (2, "Bea", at.replace(microsecond=500_000), 1, 1),
+                          (3, "Cy", at.replace(hour=14), 1, 1), (4, "Dee, Jr.", at.replace(microsecond=123_456), 1, 1),
+                          (5, "Eve", at, 1, 1)]

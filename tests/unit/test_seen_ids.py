@@ -74,3 +74,19 @@ def test_count_not_in_counts_the_ids_the_other_has_not_taken():
     assert mine.count_not_in(theirs) == 3  # 1, 3 and 2**40
     assert theirs.count_not_in(mine) == 2
     assert mine.count_not_in(SeenIds()) == 5 and SeenIds().count_not_in(mine) == 0
+
+
+def test_a_batch_of_new_distinct_ids_is_taken_at_once():
+    seen = SeenIds()
+    assert seen.add_new([3, 1, 2, _BITMAP_LIMIT + 5])
+    assert all(id_ in seen for id_ in (1, 2, 3, _BITMAP_LIMIT + 5))
+    assert seen.add_new([])
+
+
+@pytest.mark.parametrize("ids", [[4, 5, 4], [9, 1], [_BITMAP_LIMIT + 1, 6], [7, _BITMAP_LIMIT + 2, 7]])
+def test_a_batch_that_repeats_an_id_or_meets_a_taken_one_takes_none(ids):
+    seen = SeenIds()
+    assert seen.add(1) and seen.add(_BITMAP_LIMIT + 1)
+    assert not seen.add_new(ids)
+    assert [id_ in seen for id_ in ids if id_ not in (1, _BITMAP_LIMIT + 1)] == [False] * len(
+        [id_ for id_ in ids if id_ not in (1, _BITMAP_LIMIT + 1)])
