@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import io
 import json
-from itertools import islice
 from typing import Any, Callable
 
-from core.csv_records import CsvRecords, Record
+from core.csv_records import CsvRecords, DataBatches, Record
 from core.errors import InvalidRequest
-from core.ingestion import Ingestion
 from core.ports import BatchWrite, LoadStore
 from core.validation import BatchValidator
 from domain.log_text import json_line
@@ -58,8 +56,8 @@ class BatchInsert:
         return self._insert(table, [record_from_object(rules, i, item) for i, item in enumerate(items)])
 
     def insert_csv(self, table: Table, body: bytes) -> dict[str, Any]:
-        rows = Ingestion.data_rows(CsvRecords(io.BytesIO(body)))
-        records = list(islice(rows, self.max_rows + 1))
+        first = next(iter(DataBatches(CsvRecords(io.BytesIO(body)).runs(), self.max_rows + 1)), [])
+        records = first
         self._check_count(len(records))
         return self._insert(table, records)
 

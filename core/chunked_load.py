@@ -21,12 +21,13 @@ from __future__ import annotations
 import base64
 import logging
 import time
+from bisect import bisect_right
 from dataclasses import asdict, dataclass
-from itertools import islice
+from operator import attrgetter
 from typing import Iterator, Protocol, Sequence
 
 from core.byte_streams import LineEndCounter
-from core.csv_records import CsvRecords, Record
+from core.csv_records import CsvRecords, DataBatches, Record
 from core.errors import InvalidRequest, NotFound
 from core.ingestion import Ingestion
 from core.ports import BlobStore, LoadStore
@@ -110,6 +111,9 @@ class FanOut(Protocol):
     def commit(self, task_id: str, table: str, file: ChunkedFile, plans: list[ChunkCommit]) -> None: ...
 
 
+_line_number = attrgetter("line_number")
+
+
 class _ChunkRecords:
     """The records that start in a chunk; the first record past it tells whether the cut is clean."""
 
@@ -119,14 +123,18 @@ class _ChunkRecords:
         self._first_line = first_line
         self._next_line: int | None = None
 
-    def __iter__(self) -> Iterator[Record]:
+    def runs(self) -> Iterator[list[Record]]:
         ends = self._ends
-        for record in self._records:
+        for run in self._records.runs():
             # Until the reader has passed the chunk's end every line it read lies inside the chunk.
-            if ends.past_length and record.line_number > self._first_line + ends.lines:
-                self._next_line = record.line_number
+            if ends.past_length and run[-1].line_number > self._first_line + ends.lines:
+                last = self._first_line + ends.lines
+                inside = bisect_right(run, last, key=_line_number)
+                self._next_line = run[inside].line_number
+                if inside:
+                    yield run[:inside]
                 return
-            yield record
+            yield run
 
     @property
     def lines(self) -> int:
@@ -221,8 +229,7 @@ class ChunkedLoads:
         rows = 0
         with self._open(file, index) as stream:
             records = _ChunkRecords(stream, file.starts[index], file.stop(index), 0)
-            data = iter(Ingestion.data_rows(records, header_possible=index == 0))
-            while batch := list(islice(data, self._ingestion.batch_size)):
+            for batch in DataBatches(records.runs(), self._ingestion.batch_size, header_possible=index == 0):
                 rows += len(batch)
                 validator.check(batch)
         return ChunkScan(rows, records.lines, records.aligned, validator.seen.to_bytes())
@@ -273,9 +280,10 @@ class ChunkedLoads:
 
         with self._open(file, index) as stream:
             records = _ChunkRecords(stream, file.starts[index], file.stop(index), plan.first_line)
-            rows = Ingestion.data_rows(records, summary if index == 0 else None, header_possible=index == 0)
-            self._ingestion.load_records(table, rows, summary, progress, first_batch=plan.first_batch,
+            batches = DataBatches(records.runs(), self._ingestion.batch_size, header_possible=index == 0)
+            self._ingestion.load_records(table, batches, summary, progress, first_batch=plan.first_batch,
                                          validator=as_scanned)
+            summary.header_skipped = batches.header_skipped
         as_scanned.finish()
         return summary.as_dict()
 

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from itertools import chain, count, repeat
+from operator import attrgetter, methodcaller
+from typing import BinaryIO, Iterable, Iterator, NamedTuple
+
+from domain.rules import is_header
 
 MAX_LINE_BYTES = 1_048_576
 CHUNK_BYTES = 131_072  # what the fast path decodes at once
@@ -11,12 +14,27 @@ _BOM = b"\xef\xbb\xbf"
 _GLIMPSE_BYTES = 200  # of a line too long to read, what the log keeps
 
 
-@dataclass(slots=True)
-class Record:
+class Record(NamedTuple):
     line_number: int
     raw: str  # an undecodable byte of the line stands in as a lone surrogate (Python's surrogateescape)
     fields: list[str]
     problem: str | None = None  # set when the line could not be read as UTF-8 CSV at all
+
+
+_split_fields = methodcaller("split", ",")
+_fields = attrgetter("fields")
+
+
+def _plain_records(first_line: int, lines: list[str]) -> list[Record]:
+    """Records of plain lines, made without a Python call per line; an empty line has no field, as csv.reader
+    reads it."""
+    records = list(map(tuple.__new__, repeat(Record),
+                       zip(count(first_line), lines, map(_split_fields, lines), repeat(None))))
+    if "" in lines:
+        for at, line in enumerate(lines):
+            if not line:
+                records[at] = Record(first_line + at, "", [])
+    return records
 
 
 class _Lines:
@@ -168,6 +186,10 @@ class CsvRecords:
         return self._lines.bytes_read
 
     def __iter__(self) -> Iterator[Record]:
+        return chain.from_iterable(self.runs())
+
+    def runs(self) -> Iterator[list[Record]]:
+        """The records in lists, as they are read: a chunk of plain lines at once, any other record alone."""
         lines = self._lines
         reader = csv.reader(lines, strict=True)  # holds no state between records
         while True:
@@ -181,8 +203,8 @@ class CsvRecords:
                     lines.at_file_start = False
                     start = lines.line_number + 1
                     lines.line_number += len(plain)
-                    yield from [Record(number, line, line.split(",") if line else [], None)
-                                for number, line in enumerate(plain, start)]
+                    if plain:
+                        yield _plain_records(start, plain)
                     continue
                 if chunk is not None:
                     lines.hand_back(chunk)
@@ -193,7 +215,55 @@ class CsvRecords:
                 return
             except csv.Error as error:
                 line, raw, problem = lines.take()
-                yield Record(line, raw, [], problem or f"not valid CSV: {error}")
+                yield [Record(line, raw, [], problem or f"not valid CSV: {error}")]
                 continue
             line, raw, problem = lines.take()
-            yield Record(line, raw, fields, problem)
+            yield [Record(line, raw, fields, problem)]
+
+
+def _is_blank(record: Record) -> bool:
+    """An empty line carries no data; `,,,,` does (a row with every field missing) and is rejected."""
+    return record.problem is None and len(record.fields) <= 1 and not any(f.strip() for f in record.fields)
+
+
+class DataBatches:
+    """The data records of runs of records (CsvRecords.runs) in lists of `size`: blank lines passed over, a
+    header row (only ever the first record, and only where one may stand) skipped, and, for a slice, the
+    first `start` data records passed over and at most `limit` taken."""
+
+    def __init__(self, runs: Iterable[list[Record]], size: int, *, header_possible: bool = True, start: int = 0,
+                 limit: int | None = None) -> None:
+        self._runs = runs
+        self._size = size
+        self._header_possible = header_possible
+        self._start = start
+        self._limit = limit
+        self.header_skipped = False
+
+    def __iter__(self) -> Iterator[list[Record]]:
+        size, header, skip, left = self._size, self._header_possible, self._start, self._limit
+        pending: list[Record] = []
+        for run in self._runs:
+            if min(map(len, map(_fields, run))) <= 1:  # a blank line needs a look; every other run goes whole
+                run = [record for record in run if not _is_blank(record)]
+            if not run:
+                continue
+            if header:
+                header = False
+                if run[0].problem is None and is_header(run[0].fields):
+                    self.header_skipped = True
+                    run = run[1:]
+            if skip:
+                passed = min(skip, len(run))
+                run, skip = run[passed:], skip - passed
+            if left is not None:
+                run = run[:left]
+                left -= len(run)
+            pending += run
+            while len(pending) >= size:
+                yield pending[:size]
+                del pending[:size]
+            if left == 0:
+                break
+        if pending:
+            yield pending

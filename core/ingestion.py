@@ -5,32 +5,19 @@ import logging
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from itertools import islice
-from typing import BinaryIO, Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable
 
 from core.clock import utc_now
-from core.csv_records import CsvRecords, Record
+from core.csv_records import CsvRecords, DataBatches, Record
 from core.errors import InvalidRequest
 from core.ports import BatchWrite, BlobStore, LoadStore
 from core.progress import Progress, ProgressCallback
 from core.seen_ids import SeenIds
 from core.summary import COUNTS, BatchSummary, LoadSummary
 from core.validation import BatchValidator, Checks
-from domain.rules import is_header
 from domain.tables import LOAD_ORDER, Table
 
 log = logging.getLogger(__name__)
-
-
-def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
-    iterator = iter(records)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def _is_blank(record: Record) -> bool:
-    """An empty line carries no data; `,,,,` does (a row with every field missing) and is rejected."""
-    return record.problem is None and len(record.fields) <= 1 and not any(f.strip() for f in record.fields)
 
 
 def _grand_total(summaries: list[LoadSummary]) -> dict:
@@ -149,23 +136,21 @@ class Ingestion:
                     on_progress: ProgressCallback | None = None) -> LoadSummary:
         records = CsvRecords(stream)
         summary = LoadSummary(table.value, source, task_id)
-        rows = self.data_rows(records, summary)
-        if start or limit is not None:
-            rows = islice(rows, start, None if limit is None else start + limit)
+        batches = DataBatches(records.runs(), self.batch_size, start=start, limit=limit)
 
         def progress(rows_done: int) -> None:
             if on_progress:
                 on_progress(Progress(table.value, rows_done, records.bytes_read, bytes_total))
 
-        self.load_records(table, rows, summary, progress)
+        self.load_records(table, batches, summary, progress)
+        summary.header_skipped = batches.header_skipped
         log.info("load finished", extra={"table": table.value, "source": source, **summary.totals()})
         return summary
 
-    def load_records(self, table: Table, records: Iterable[Record], summary: LoadSummary,
-                     progress: Callable[[int], None] = lambda rows: None,
-                     batch_size: int | None = None, *, first_batch: int = 1,
+    def load_records(self, table: Table, batches: Iterable[list[Record]], summary: LoadSummary,
+                     progress: Callable[[int], None] = lambda rows: None, *, first_batch: int = 1,
                      validator: Checks | None = None) -> LoadSummary:
-        """Commits the records batch by batch; batches a previous run of this task committed are
+        """Commits the batches of records one by one; batches a previous run of this task committed are
         validated again (so repeated ids are still caught) but not written twice.
 
         A chunk of a larger input numbers its batches from first_batch, and brings a validator that
@@ -182,7 +167,7 @@ class Ingestion:
             progress(rows_done)
 
         with _OrderedCommits(self._store, landed) as commits:
-            for number, chunk in enumerate(_batches(records, batch_size or self.batch_size), start=first_batch):
+            for number, chunk in enumerate(batches, start=first_batch):
                 checked = validator.check(chunk)
                 recorded = committed.get(number)
                 if recorded is None:
@@ -198,19 +183,3 @@ class Ingestion:
 
     def validator(self, table: Table, source: str, task_id: str, seen: SeenIds | None = None) -> BatchValidator:
         return BatchValidator(table, source, task_id, self._store, self._clock, seen)
-
-    @staticmethod
-    def data_rows(records: Iterable[Record], summary: LoadSummary | None = None, *,
-                  header_possible: bool = True) -> Iterator[Record]:
-        """The records that hold data: blank lines and a header row (only ever the first) are passed over."""
-        first = header_possible
-        for record in records:
-            if _is_blank(record):
-                continue
-            if first:
-                first = False
-                if record.problem is None and is_header(record.fields):
-                    if summary is not None:
-                        summary.header_skipped = True
-                    continue
-            yield record

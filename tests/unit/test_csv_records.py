@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from core.csv_records import CsvRecords
+from core.csv_records import CsvRecords, DataBatches
 
 
 def records(data: bytes, **options) -> list[tuple[int, str, list[str], str | None]]:
@@ -102,3 +102,20 @@ def test_bytes_read_counts_the_skipped_part_of_a_long_line():
 
 def test_blank_line_is_a_record_without_fields():
     assert records(b"1,Sales\n\n2,Legal\n")[1] == (2, "", [], None)
+
+
+def _batches(body: bytes, size: int, **options) -> tuple[list[list[int]], bool]:
+    batches = DataBatches(CsvRecords(io.BytesIO(body)).runs(), size, **options)
+    return [[record.line_number for record in batch] for batch in batches], batches.header_skipped
+
+
+def test_data_batches_pass_over_blank_lines_and_a_first_header_only():
+    body = b"\n  \nid,name\n1,a\n\n2,b\nid,again\n3,c\n"
+    assert _batches(body, 2) == ([[4, 6], [7, 8]], True)  # a later header-like row is data (and rejected)
+    assert _batches(body, 2, header_possible=False) == ([[3, 4], [6, 7], [8]], False)
+
+
+def test_data_batches_take_a_slice_across_runs():
+    body = b"".join(b"%d,x\n" % n for n in range(1, 11)) + b'11,"q"\n12,x\n'  # a quote: a run of its own
+    assert _batches(body, 4, start=3, limit=8) == ([[4, 5, 6, 7], [8, 9, 10, 11]], False)
+    assert _batches(body, 5, start=10) == ([[11, 12]], False)

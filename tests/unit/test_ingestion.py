@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from core.csv_records import CsvRecords
+from core.csv_records import CsvRecords, DataBatches
 from core.errors import NotFound, StoreUnavailable
 from core.ingestion import Ingestion
 from core.summary import LoadSummary
@@ -194,7 +194,7 @@ def test_invalid_utf8_line_is_rejected_while_the_others_load(load, store):
 def test_too_long_line_is_rejected_with_its_reason(ingestion, store):
     summary = LoadSummary("departments", "departments.csv", "task-1")
     records = CsvRecords(io.BytesIO(b"1,Sales\n2," + b"x" * 100 + b"\n3,Legal\n"), max_line_bytes=50)
-    ingestion.load_records(D, records, summary)
+    ingestion.load_records(D, DataBatches(records.runs(), 1000), summary)
     assert totals(summary) == (3, 2, 0, 1)
     assert store.reasons_by_line(D) == {2: ("line is longer than 50 bytes; the log keeps its first 200 bytes",)}
 
