@@ -11,6 +11,8 @@ Two rules keep a lapse honest:
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +25,27 @@ log = logging.getLogger(__name__)
 # What a registry raises when it cannot be reached: Redis is the broker, SQL a database.
 REGISTRY_AWAY = (BrokerUnavailable, StoreUnavailable)
 RETRY_RENEWAL_SECONDS = 1.0
+
+
+def this_process() -> str:
+    """The start of a holder's name: the host and process that hold a lease."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def gone_from_this_host(holder: str) -> bool:
+    """The holder's process ran on this host and has ended (a pool process killed, a worker restarted):
+    its lease needs no waiting out. Unknown (another host, a process still there) is never gone."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class LeaseLost(Exception):

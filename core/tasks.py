@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -12,7 +10,7 @@ from enum import Enum
 from typing import Any, Callable, Iterator, Protocol
 
 from core.errors import NotFound, StoreUnavailable
-from core.leases import REGISTRY_AWAY, Heartbeat, LapseWatch, Lease, LeaseLost
+from core.leases import REGISTRY_AWAY, Heartbeat, LapseWatch, Lease, LeaseLost, gone_from_this_host, this_process
 from core.progress import Progress
 from domain.errors import DomainError
 
@@ -136,10 +134,6 @@ class TaskDispatcher(Protocol):
     def check(self) -> None: ...
 
 
-def this_process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 class Tasks:
     """Submit work, follow it, and run it in a worker under a lease: the only way long work starts."""
 
@@ -147,7 +141,8 @@ class Tasks:
                  handlers: dict[str, Callable[..., Any]], clock: Callable[[], datetime],
                  new_id: Callable[[], str], lease_seconds: float = 60.0,
                  pause: Callable[[float], None] = time.sleep,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 gone: Callable[[str], bool] = gone_from_this_host) -> None:
         self._registry = registry
         self._dispatcher = dispatcher
         self._handlers = handlers
@@ -156,6 +151,7 @@ class Tasks:
         self._lease = timedelta(seconds=lease_seconds)
         self._pause = pause
         self._lapses = LapseWatch(lease_seconds / 4, monotonic)
+        self._gone = gone
 
     @property
     def sweep_every(self) -> float:
@@ -198,7 +194,8 @@ class Tasks:
             return []
         running = {r.id: r for r in records if r.state in (TaskState.STARTED, TaskState.RETRY)}
         handed = []
-        for task_id in self._lapses.due({i: r.lease for i, r in running.items()}, self._clock()):
+        leases = {i: self._as_seen(r.lease) for i, r in running.items()}
+        for task_id in self._lapses.due(leases, self._clock()):
             record = running[task_id]
             self._dispatcher.dispatch(record.id, record.kind, record.args)
             self._lapses.handed_on(task_id, self._lease.total_seconds())
@@ -215,7 +212,7 @@ class Tasks:
         Progress is written as the registry allows; the end is written again while it is away."""
         holder = f"{this_process()}:{self._new_id()}"
         try:
-            if not self._registry.claim(task_id, holder, self._clock() + self._lease, self._clock()):
+            if not self._claim(task_id, holder):
                 log.info("the task is finished or a live worker runs it: this delivery does nothing")
                 return None
             self._registry.started(task_id, self._clock())
@@ -244,6 +241,21 @@ class Tasks:
             else:
                 self._write_end(self._registry.succeeded, task_id, result, self._clock())
         return result
+
+    def _claim(self, task_id: str, holder: str) -> bool:
+        until = self._clock() + self._lease
+        if self._registry.claim(task_id, holder, until, self._clock()):
+            return True
+        # A holder whose process has ended on this host (a pool process killed, its task given back
+        # at once) need not be waited out: its lease is taken as lapsed, unless renewed meanwhile.
+        record = self._registry.get(task_id)
+        lease = record.lease if record else Lease(None, None)
+        if lease.holder and lease.until and self._gone(lease.holder):
+            return self._registry.claim(task_id, holder, until, lease.until)
+        return False
+
+    def _as_seen(self, lease: Lease) -> Lease:
+        return Lease(lease.holder, None) if lease.holder and self._gone(lease.holder) else lease
 
     @contextmanager
     def holding_on(self, task_id: str) -> Iterator[None]:

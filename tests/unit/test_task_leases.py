@@ -2,6 +2,9 @@
 whose worker is gone is handed to the broker again by a sweep, never because of an outage alone."""
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta
 from itertools import count
@@ -9,7 +12,7 @@ from itertools import count
 import pytest
 
 from core.errors import BrokerUnavailable
-from core.leases import Lease
+from core.leases import Lease, gone_from_this_host, this_process
 from core.progress import Progress
 from core.tasks import CHUNKS_HOLDER, CONTINUES, END_WRITE_PAUSES, RetryLater, Tasks, TaskState
 from tests.unit.fakes import FakeDispatcher, FakeTaskRegistry
@@ -275,3 +278,41 @@ def test_a_renewal_between_sweeps_restarts_the_count(tasks, registry, dispatcher
 
 def test_the_sweep_runs_every_half_lease(tasks):
     assert tasks.sweep_every == LEASE / 2
+
+
+# A holder whose process has ended on this host
+
+def test_a_redelivery_takes_over_at_once_from_a_holder_whose_process_ended(registry, dispatcher, clocks, pauses,
+                                                                            handlers):
+    ended = {"host:41:x"}
+    ids = (f"id-{n}" for n in count(1))
+    tasks = Tasks(registry, dispatcher, {"work": handlers.work}, lambda: clocks.now, lambda: next(ids),
+                  lease_seconds=LEASE, pause=pauses.append, monotonic=lambda: clocks.monotonic,
+                  gone=ended.__contains__)
+    task_id, other = tasks.submit("work", {}), tasks.submit("work", {})
+    held_by(registry, task_id, "host:41:x", clocks.now + timedelta(seconds=LEASE))
+    held_by(registry, other, "host:42:y", clocks.now + timedelta(seconds=LEASE))
+    assert tasks.run(task_id, "work", {}) == {"done": task_id}
+    assert tasks.run(other, "work", {}) is None  # its holder is alive
+    assert handlers.runs == 1
+
+
+def test_the_sweep_counts_an_ended_holders_lease_as_lapsed(registry, dispatcher, clocks, pauses, handlers):
+    tasks = Tasks(registry, dispatcher, {"work": handlers.work}, lambda: clocks.now, lambda: "id",
+                  lease_seconds=LEASE, pause=pauses.append, monotonic=lambda: clocks.monotonic,
+                  gone={"host:41:x"}.__contains__)
+    task_id = tasks.submit("work", {})
+    held_by(registry, task_id, "host:41:x", clocks.now + timedelta(seconds=LEASE))
+    assert tasks.sweep() == []
+    clocks.advance(LEASE / 4)
+    assert tasks.sweep() == [task_id]
+
+
+def test_a_process_that_ended_on_this_host_is_gone_and_others_are_not():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    host = socket.gethostname()
+    assert gone_from_this_host(f"{host}:{child.pid}:abc")
+    assert not gone_from_this_host(f"{this_process()}:abc")
+    assert not gone_from_this_host(f"another-host-{host}:{child.pid}:abc")
+    assert not gone_from_this_host(CHUNKS_HOLDER)
