@@ -57,8 +57,10 @@ def commands(settings: Settings, host: str) -> dict[str, list[str]]:
     return {
         "api": [python, "-m", "gunicorn", "--bind", f"{host}:{settings.port}", "--workers", "2",
                 "--threads", "4", "main:create_app()"],  # the app logs each request as JSON
-        "worker": [python, "-m", "celery", "-A", "main", "worker", "--loglevel", "INFO",
-                   "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2")],
+        # Gossip and mingle (worker-to-worker events and start-up sync) serve nothing here, and their
+        # restart after a lost broker connection is where Celery/kombu's known reconnection bugs lie.
+        "worker": [python, "-m", "celery", "-A", "main", "worker", "--loglevel", "INFO", "--without-gossip",
+                   "--without-mingle", "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2")],
     }
 
 

@@ -40,6 +40,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             # Longer than any load is expected to run: an unacknowledged task is redelivered after it.
             "visibility_timeout": 6 * 3600,
             "socket_connect_timeout": 3,
+            "retry_on_timeout": True,
         }
     else:
         broker_url, options = embedded_broker(settings.var_dir)
@@ -50,6 +51,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_transport": None if settings.celery_broker_url else ATOMIC_FILESYSTEM,
         "broker_transport_options": options,
         "broker_connection_retry_on_startup": True,
+        # A broker that goes away (Redis restarted) is waited for, however long, rather than the worker
+        # giving up after a hundred tries; the task it runs goes on meanwhile (progress is best effort),
+        # and a second delivery of it later does nothing (core.leases).
+        "broker_connection_retry": True,
+        "broker_connection_max_retries": None,
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "result_backend": settings.celery_result_backend,
         # The task registry is where status and results live; Celery keeps none unless asked.
         "task_ignore_result": not settings.celery_result_backend,
