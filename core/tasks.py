@@ -152,6 +152,7 @@ class Tasks:
         self._pause = pause
         self._lapses = LapseWatch(lease_seconds / 4, monotonic)
         self._gone = gone
+        self._progress_unrecorded: set[str] = set()  # tasks whose last progress write failed
 
     @property
     def sweep_every(self) -> float:
@@ -292,11 +293,19 @@ class Tasks:
 
     # For work a handler handed on to other workers (see Continues): its progress and its end.
     def record_progress(self, task_id: str, progress: Progress) -> None:
-        """Best effort: a registry away for a moment costs a progress figure, never the task."""
+        """Best effort: a registry away for a moment costs progress figures, never the task. Said once
+        per outage, not once per batch."""
         try:
             self._registry.progressed(task_id, progress)
         except REGISTRY_AWAY as error:
-            log.warning("could not record progress", extra={"error": str(error)})
+            if task_id not in self._progress_unrecorded:
+                self._progress_unrecorded.add(task_id)
+                log.warning("could not record progress: going on without it until the task registry answers",
+                            extra={"error": str(error)})
+            return
+        if task_id in self._progress_unrecorded:
+            self._progress_unrecorded.discard(task_id)
+            log.info("progress is recorded again")
 
     def record_success(self, task_id: str, result: Any) -> None:
         self._write_end(self._registry.succeeded, task_id, result, self._clock())
