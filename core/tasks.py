@@ -271,8 +271,13 @@ class Tasks:
             yield
 
     def _heartbeat(self, task_id: str, holder: str) -> Heartbeat:
-        return Heartbeat(lambda: self._registry.renew(task_id, holder, self._clock() + self._lease),
-                         every=self._lease.total_seconds() / 4)
+        def renew() -> bool:
+            # A registry that no longer knows the task (Redis restarted without persistence) has no one
+            # to hand it to: the run goes on, so the rows land, though its end cannot be recorded.
+            return (self._registry.renew(task_id, holder, self._clock() + self._lease)
+                    or self._registry.get(task_id) is None)
+
+        return Heartbeat(renew, every=self._lease.total_seconds() / 4)
 
     def _progress_of(self, task_id: str, heartbeat: Heartbeat) -> Callable[[Progress], None]:
         def on_progress(progress: Progress) -> None:

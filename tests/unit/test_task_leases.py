@@ -11,7 +11,7 @@ from itertools import count
 
 import pytest
 
-from core.errors import BrokerUnavailable
+from core.errors import BrokerUnavailable, NotFound
 from core.leases import Lease, gone_from_this_host, this_process
 from core.progress import Progress
 from core.tasks import CHUNKS_HOLDER, CONTINUES, END_WRITE_PAUSES, RetryLater, Tasks, TaskState
@@ -316,3 +316,21 @@ def test_a_process_that_ended_on_this_host_is_gone_and_others_are_not():
     assert not gone_from_this_host(f"{this_process()}:abc")
     assert not gone_from_this_host(f"another-host-{host}:{child.pid}:abc")
     assert not gone_from_this_host(CHUNKS_HOLDER)
+
+
+def test_a_run_whose_task_the_registry_forgot_goes_on_to_the_end(registry, dispatcher, clocks, pauses, handlers):
+    tasks = make_tasks(registry, dispatcher, clocks, pauses, handlers, lease=0.04)
+    task_id = tasks.submit("work", {})
+    seen = []
+
+    def registry_reset(on_progress):
+        del registry.records[task_id]
+        _wait_for(lambda: registry.calls.count("renew") >= 2)
+        on_progress(Progress("jobs", 1, 1, 10))
+        seen.append("went on")
+
+    handlers.during = registry_reset
+    assert tasks.run(task_id, "work", {}) == {"done": task_id}
+    assert seen == ["went on"] and tasks.sweep() == []
+    with pytest.raises(NotFound):
+        tasks.status(task_id)
