@@ -90,12 +90,16 @@ class Heartbeat:
             try:
                 renewed = self._renew()
             except REGISTRY_AWAY as error:
-                log.warning("could not renew a task's lease; trying again", extra={"error": str(error)})
+                if pause != self._retry_every:  # said once per outage
+                    log.warning("could not renew a task's lease: trying every second until the task registry "
+                                "answers", extra={"error": str(error)})
                 pause = self._retry_every
                 continue
             if not renewed:
                 self._lost.set()
                 return
+            if pause != self._every:
+                log.info("the task's lease is renewed again")
             pause = self._every
 
 

@@ -12,7 +12,7 @@ from itertools import count
 import pytest
 
 from core.errors import BrokerUnavailable, NotFound
-from core.leases import Lease, gone_from_this_host, this_process
+from core.leases import Heartbeat, Lease, gone_from_this_host, this_process
 from core.progress import Progress
 from core.tasks import CHUNKS_HOLDER, CONTINUES, END_WRITE_PAUSES, RetryLater, Tasks, TaskState
 from tests.unit.fakes import FakeDispatcher, FakeTaskRegistry
@@ -334,3 +334,32 @@ def test_a_run_whose_task_the_registry_forgot_goes_on_to_the_end(registry, dispa
     assert seen == ["went on"] and tasks.sweep() == []
     with pytest.raises(NotFound):
         tasks.status(task_id)
+
+
+def test_a_heartbeat_keeps_trying_while_the_registry_is_away_and_renews_as_soon_as_it_answers():
+    answers = iter([BrokerUnavailable("away")] * 3 + [True] * 1000)
+    renewals = []
+
+    def renew() -> bool:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        renewals.append(answer)
+        return answer
+
+    with Heartbeat(renew, every=0.02, retry_every=0.001) as heartbeat:
+        _wait_for(lambda: len(renewals) >= 2)
+    assert not heartbeat.lost
+
+
+def test_a_heartbeat_whose_renewal_is_refused_says_the_lease_is_lost_and_stops():
+    calls = []
+
+    def refused() -> bool:
+        calls.append(1)
+        return False
+
+    with Heartbeat(refused, every=0.001) as heartbeat:
+        _wait_for(lambda: heartbeat.lost)
+        threading.Event().wait(0.02)
+    assert len(calls) == 1
