@@ -7,6 +7,8 @@ Two rules keep a lapse honest:
 - a sweeper counts a lease as lapsed only once it has seen it lapsed, unchanged, for a quarter of a
   lease on end while the registry answered; a sweep that cannot read the registry forgets what it saw.
   An outage alone therefore lapses nothing: the holder renews before the sweeper's count runs out.
+A holder whose process is known to have ended (it ran on this host, and its pid is gone) is not waited
+out: a delivery takes its lease, and a sweep hands its task on, at once.
 """
 from __future__ import annotations
 
@@ -111,15 +113,17 @@ class LapseWatch:
         self._monotonic = monotonic
         self._seen: dict[str, tuple[datetime | None, float]] = {}
 
-    def due(self, leases: dict[str, Lease], now: datetime) -> list[str]:
-        """The ids whose lease has been seen lapsed and unchanged for the grace on end."""
+    def due(self, leases: dict[str, Lease], now: datetime, gone: frozenset[str] = frozenset()) -> list[str]:
+        """The ids whose lease has been seen lapsed and unchanged for the grace on end, and at once those
+        whose holder is known to be `gone` (its process has ended): there is no one left to renew."""
         moment = self._monotonic()
         seen: dict[str, tuple[datetime | None, float]] = {}
         for task_id, lease in leases.items():
-            if not lease.lapsed(now):
+            if not (task_id in gone or lease.lapsed(now)):
                 continue
-            until, since = self._seen.get(task_id, (lease.until, moment))
-            seen[task_id] = (lease.until, since if until == lease.until else moment)
+            first = moment - self._grace if task_id in gone else moment
+            until, since = self._seen.get(task_id, (lease.until, first))
+            seen[task_id] = (lease.until, since if until == lease.until else first)
         self._seen = seen
         return [task_id for task_id, (_, since) in seen.items() if moment - since >= self._grace]
 

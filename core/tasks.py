@@ -195,8 +195,8 @@ class Tasks:
             return []
         running = {r.id: r for r in records if r.state in (TaskState.STARTED, TaskState.RETRY)}
         handed = []
-        leases = {i: self._as_seen(r.lease) for i, r in running.items()}
-        for task_id in self._lapses.due(leases, self._clock()):
+        gone = frozenset(i for i, r in running.items() if r.lease.holder and self._gone(r.lease.holder))
+        for task_id in self._lapses.due({i: r.lease for i, r in running.items()}, self._clock(), gone):
             record = running[task_id]
             self._dispatcher.dispatch(record.id, record.kind, record.args)
             self._lapses.handed_on(task_id, self._lease.total_seconds())
@@ -254,9 +254,6 @@ class Tasks:
         if lease.holder and lease.until and self._gone(lease.holder):
             return self._registry.claim(task_id, holder, until, lease.until)
         return False
-
-    def _as_seen(self, lease: Lease) -> Lease:
-        return Lease(lease.holder, None) if lease.holder and self._gone(lease.holder) else lease
 
     @contextmanager
     def holding_on(self, task_id: str) -> Iterator[None]:

@@ -297,15 +297,18 @@ def test_a_redelivery_takes_over_at_once_from_a_holder_whose_process_ended(regis
     assert handlers.runs == 1
 
 
-def test_the_sweep_counts_an_ended_holders_lease_as_lapsed(registry, dispatcher, clocks, pauses, handlers):
-    tasks = Tasks(registry, dispatcher, {"work": handlers.work}, lambda: clocks.now, lambda: "id",
+def test_the_sweep_hands_on_at_once_a_task_whose_holders_process_ended(registry, dispatcher, clocks, pauses,
+                                                                        handlers):
+    ids = (f"id-{n}" for n in count(1))
+    tasks = Tasks(registry, dispatcher, {"work": handlers.work}, lambda: clocks.now, lambda: next(ids),
                   lease_seconds=LEASE, pause=pauses.append, monotonic=lambda: clocks.monotonic,
                   gone={"host:41:x"}.__contains__)
-    task_id = tasks.submit("work", {})
-    held_by(registry, task_id, "host:41:x", clocks.now + timedelta(seconds=LEASE))
-    assert tasks.sweep() == []
-    clocks.advance(LEASE / 4)
-    assert tasks.sweep() == [task_id]
+    ended, alive = tasks.submit("work", {}), tasks.submit("work", {})
+    held_by(registry, ended, "host:41:x", clocks.now + timedelta(seconds=LEASE))
+    held_by(registry, alive, "host:42:y", clocks.now + timedelta(seconds=LEASE))
+    assert tasks.sweep() == [ended]
+    clocks.advance(LEASE / 2)
+    assert tasks.sweep() == []  # handed on already: not again before a lease has passed
 
 
 def test_a_process_that_ended_on_this_host_is_gone_and_others_are_not():
