@@ -61,6 +61,9 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     max_content_length: int = 16 * 1024 * 1024  # any request body but an upload
     max_upload_bytes: int = 1024 * 1024 * 1024  # POST /upload/<table>: streamed to storage, never held in memory
+    # How long a running task's lease lasts unless its worker renews it (core.leases): a task whose
+    # worker is gone runs again about this long (and a quarter more) after its last renewal.
+    task_lease_seconds: int = 60
     var_dir: Path = VAR_DIR
 
     @classmethod
@@ -87,5 +90,6 @@ class Settings:
             cors_origins=tuple(o.strip() for o in values.get("CORS_ORIGINS", "").split(",") if o.strip()),
             max_content_length=_int(values, "MAX_CONTENT_LENGTH", cls.max_content_length),
             max_upload_bytes=_int(values, "MAX_UPLOAD_BYTES", cls.max_upload_bytes),
+            task_lease_seconds=_int(values, "TASK_LEASE_SECONDS", cls.task_lease_seconds),
             var_dir=var_dir,
         )

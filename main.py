@@ -102,7 +102,7 @@ def build_services(settings: Settings, dispatcher: TaskDispatcher | None = None,
     registry = build_task_registry(settings, registry_engine)
     dispatcher = dispatcher or CeleryDispatcher(make_celery(settings))
     handlers = {LOAD: chunked_loads.run, BACKUP: backups.backup, RESTORE: backups.restore}
-    tasks = Tasks(registry, dispatcher, handlers, utc_now, new_id)
+    tasks = Tasks(registry, dispatcher, handlers, utc_now, new_id, lease_seconds=settings.task_lease_seconds)
     rows = SqlRowReader(engine)
     return Services(
         ingestion=ingestion,

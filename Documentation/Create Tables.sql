@@ -58,6 +58,8 @@ CREATE TABLE tasks (
 	progress NVARCHAR(max) NOT NULL,
 	result NVARCHAR(max) NULL,
 	error NTEXT NULL,
+	lease_holder VARCHAR(200) NULL,
+	lease_until DATETIME2 NULL,
 	CONSTRAINT pk_tasks PRIMARY KEY (id)
 );
 GO

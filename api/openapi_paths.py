@@ -121,8 +121,12 @@ OPERATIONS: dict[str, Operation] = {
         "reports", "Report 2: departments that hired more than the mean of all departments in the year",
         csv_or_json("HiringAboveAverage", "rows ordered by hires, most first, then department"), 400, 422, 503,
         parameters=YEAR),
-    "tasks.task_status": operation("tasks", "A task's state, progress (rows, bytes of total), result or error, times",
-                                   json_body(ref("Task")), 404, 503),
+    "tasks.task_status": operation(
+        "tasks", "A task's state, progress (rows, bytes of total), result or error, times", json_body(ref("Task")),
+        404, 503, description="404 when the task registry does not know the id: never given, expired (7 days "
+        "after it finished, on Redis), or lost with a task registry that was reset (a Redis restarted without "
+        "persistence). A task the registry knows is never left waiting on a worker that is gone: it is run "
+        "again once its lease lapses."),
     "tasks.task_batches": operation(
         "tasks", "A load's committed batches, a page at a time: each one's figures and the ids it rejected",
         json_body(ref("LoadBatchPage")), 400, 404, 503,

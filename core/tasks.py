@@ -1,14 +1,24 @@
 """Background work: the task record, the ports that keep and dispatch tasks, and the use case over them."""
 from __future__ import annotations
 
+import logging
+import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 from core.errors import NotFound, StoreUnavailable
+from core.leases import REGISTRY_AWAY, Heartbeat, LapseWatch, Lease, LeaseLost, gone_from_this_host, this_process
 from core.progress import Progress
 from domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+# Pauses between writes of a task's end while the registry is away: about a minute in all.
+END_WRITE_PAUSES = (0.5, 1, 2, 4, 8, 15, 15, 15)
+# The holder of a load's lease while its chunks run: every chunk step renews it, whichever worker runs it.
+CHUNKS_HOLDER = "chunks"
 
 
 def _told(error: Exception) -> str:
@@ -54,9 +64,11 @@ class TaskRecord:
     progress: dict[str, Any] = field(default_factory=dict)  # table, rows_done, bytes_done, bytes_total
     result: Any = None
     error: str | None = None
+    lease: Lease = Lease(None, None)  # which worker runs it, until when; not shown to clients
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["lease"]
         data["task_id"] = data.pop("id")
         data["state"] = self.state.value
         for key in ("submitted_at", "started_at", "finished_at"):
@@ -98,7 +110,18 @@ class TaskRegistry(Protocol):
         """Newest first, every state."""
 
     def unfinished(self) -> list[TaskRecord]:
-        """PENDING, STARTED or RETRY tasks, oldest first: what a worker that starts may have to take over."""
+        """PENDING, STARTED or RETRY tasks, oldest first, with their leases: what a sweep may take over."""
+
+    def claim(self, task_id: str, holder: str, until: datetime, at: datetime) -> bool:
+        """Takes the lease of an unfinished task whose lease is free (no holder), lapsed at `at`, or
+        `holder`'s own, in one step; False when the task is finished or a live lease is another's."""
+
+    def renew(self, task_id: str, holder: str, until: datetime, successor: str | None = None) -> bool:
+        """Moves the lease's end to `until` (and hands it to `successor` if given) if `holder` holds it
+        and the task is unfinished; False otherwise."""
+
+    def release(self, task_id: str, holder: str, until: datetime) -> None:
+        """Frees the lease `holder` holds, for the task's next delivery; it lapses at `until` if none comes."""
 
     def check(self) -> None:
         """Raises when the registry cannot be reached."""
@@ -112,16 +135,29 @@ class TaskDispatcher(Protocol):
 
 
 class Tasks:
-    """Submit work, follow it, and run it in a worker: the only way long work starts."""
+    """Submit work, follow it, and run it in a worker under a lease: the only way long work starts."""
 
     def __init__(self, registry: TaskRegistry, dispatcher: TaskDispatcher,
                  handlers: dict[str, Callable[..., Any]], clock: Callable[[], datetime],
-                 new_id: Callable[[], str]) -> None:
+                 new_id: Callable[[], str], lease_seconds: float = 60.0,
+                 pause: Callable[[float], None] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 gone: Callable[[str], bool] = gone_from_this_host) -> None:
         self._registry = registry
         self._dispatcher = dispatcher
         self._handlers = handlers
         self._clock = clock
         self._new_id = new_id
+        self._lease = timedelta(seconds=lease_seconds)
+        self._pause = pause
+        self._lapses = LapseWatch(lease_seconds / 4, monotonic)
+        self._gone = gone
+        self._progress_unrecorded: set[str] = set()  # tasks whose last progress write failed
+
+    @property
+    def sweep_every(self) -> float:
+        """Seconds between a worker's sweeps for lapsed leases: half a lease."""
+        return self._lease.total_seconds() / 2
 
     def submit(self, kind: str, args: dict[str, Any]) -> str:
         if kind not in self._handlers:
@@ -138,52 +174,143 @@ class Tasks:
     def status(self, task_id: str) -> TaskRecord:
         record = self._registry.get(task_id)
         if record is None:
-            raise NotFound(f"no task with id '{task_id}'")
+            raise NotFound(f"no task with id '{task_id}': it is unknown, possibly because the task registry "
+                           "was reset (Redis restarted without persistence) or the task expired")
         return record
 
     def recent(self, limit: int) -> list[TaskRecord]:
         return self._registry.recent(limit)
 
-    def resume_abandoned(self) -> list[str]:
-        """Hands to the broker again every task a dead worker left STARTED or RETRY; returns their ids.
+    def sweep(self) -> list[str]:
+        """Hands to the broker again every STARTED or RETRY task whose lease has lapsed, as this worker
+        sees it (see core.leases); returns their ids. Run by every worker as it starts and every half lease.
 
-        For a broker that loses a message with its worker (the embedded one), called as a worker starts.
-        A resumed load picks up after its last committed batch, so a task that is in fact still running
-        elsewhere is repeated harmlessly, never applied twice."""
-        abandoned = [r for r in self._registry.unfinished() if r.state in (TaskState.STARTED, TaskState.RETRY)]
-        for record in abandoned:
+        A resumed load picks up after its last committed batch, and a delivery of a task a live worker
+        holds does nothing, so a task that is in fact still running is never applied twice."""
+        try:
+            records = self._registry.unfinished()
+        except REGISTRY_AWAY as error:
+            self._lapses.forget()
+            log.warning("could not sweep for lapsed leases: the task registry is away", extra={"error": str(error)})
+            return []
+        running = {r.id: r for r in records if r.state in (TaskState.STARTED, TaskState.RETRY)}
+        handed = []
+        gone = frozenset(i for i, r in running.items() if r.lease.holder and self._gone(r.lease.holder))
+        for task_id in self._lapses.due({i: r.lease for i, r in running.items()}, self._clock(), gone):
+            record = running[task_id]
             self._dispatcher.dispatch(record.id, record.kind, record.args)
-        return [record.id for record in abandoned]
+            self._lapses.handed_on(task_id, self._lease.total_seconds())
+            handed.append(task_id)
+        return handed
 
     def run(self, task_id: str, kind: str, args: dict[str, Any], attempt: int = 1, attempts: int = 1) -> Any:
-        """Runs the task in this worker, recording its start, progress and end.
+        """Runs the task in this worker under a lease, recording its start, progress and end; returns
+        None without running it when the task is finished or a live worker holds it.
 
         A database that is unavailable is worth another attempt: RetryLater is raised (the task shows
         RETRY) until the attempts are spent. Any other error is recorded as FAILURE and raised again,
-        so the worker sees it too. Committed batches are never redone (see Ingestion.load_records)."""
-        self._registry.started(task_id, self._clock())
+        so the worker sees it too. Committed batches are never redone (see Ingestion.load_records).
+        Progress is written as the registry allows; the end is written again while it is away."""
+        holder = f"{this_process()}:{self._new_id()}"
         try:
-            result = self._handlers[kind](task_id=task_id,
-                                          on_progress=lambda p: self._registry.progressed(task_id, p), **args)
-        except StoreUnavailable as error:
-            if attempt < attempts:
-                self._registry.retrying(task_id, f"attempt {attempt} of {attempts}: {error}")
-                raise RetryLater(str(error)) from error
-            self._registry.failed(task_id, f"gave up after {attempts} attempts: {error}", self._clock())
-            raise
-        except Exception as error:
-            self._registry.failed(task_id, _told(error), self._clock())
-            raise
-        if result is not CONTINUES:
-            self._registry.succeeded(task_id, result, self._clock())
+            if not self._claim(task_id, holder):
+                log.info("the task is finished or a live worker runs it: this delivery does nothing")
+                return None
+            self._registry.started(task_id, self._clock())
+        except REGISTRY_AWAY as error:
+            raise RetryLater(f"the task registry is unavailable: {error}") from error
+        with self._heartbeat(task_id, holder) as heartbeat:
+            try:
+                on_progress = self._progress_of(task_id, heartbeat)
+                result = self._handlers[kind](task_id=task_id, on_progress=on_progress, **args)
+            except LeaseLost:
+                log.warning("another worker took the task over: this run stops")
+                return None
+            except StoreUnavailable as error:
+                if attempt < attempts:
+                    self._write_end(self._registry.retrying, task_id, f"attempt {attempt} of {attempts}: {error}")
+                    self._write_end(self._registry.release, task_id, holder, self._clock() + self._lease)
+                    raise RetryLater(str(error)) from error
+                self._write_end(self._registry.failed, task_id, f"gave up after {attempts} attempts: {error}",
+                                self._clock())
+                raise
+            except Exception as error:
+                self._write_end(self._registry.failed, task_id, _told(error), self._clock())
+                raise
+            if result is CONTINUES:
+                self._write_end(self._registry.renew, task_id, holder, self._clock() + self._lease, CHUNKS_HOLDER)
+            else:
+                self._write_end(self._registry.succeeded, task_id, result, self._clock())
         return result
+
+    def _claim(self, task_id: str, holder: str) -> bool:
+        until = self._clock() + self._lease
+        if self._registry.claim(task_id, holder, until, self._clock()):
+            return True
+        # A holder whose process has ended on this host (a pool process killed, its task given back
+        # at once) need not be waited out: its lease is taken as lapsed, unless renewed meanwhile.
+        record = self._registry.get(task_id)
+        lease = record.lease if record else Lease(None, None)
+        if lease.holder and lease.until and self._gone(lease.holder):
+            return self._registry.claim(task_id, holder, until, lease.until)
+        return False
+
+    @contextmanager
+    def holding_on(self, task_id: str) -> Iterator[None]:
+        """Around each step of work handed on (see Continues): the task's lease is renewed while it runs."""
+        def renew() -> bool:
+            # A first step may start before the run that handed it on has passed the lease to the
+            # chunks: a refusal then, or once the task is finished, is no reason to stop renewing.
+            self._registry.renew(task_id, CHUNKS_HOLDER, self._clock() + self._lease)
+            return True
+
+        with Heartbeat(renew, every=self._lease.total_seconds() / 4):
+            yield
+
+    def _heartbeat(self, task_id: str, holder: str) -> Heartbeat:
+        def renew() -> bool:
+            # A registry that no longer knows the task (Redis restarted without persistence) has no one
+            # to hand it to: the run goes on, so the rows land, though its end cannot be recorded.
+            return (self._registry.renew(task_id, holder, self._clock() + self._lease)
+                    or self._registry.get(task_id) is None)
+
+        return Heartbeat(renew, every=self._lease.total_seconds() / 4)
+
+    def _progress_of(self, task_id: str, heartbeat: Heartbeat) -> Callable[[Progress], None]:
+        def on_progress(progress: Progress) -> None:
+            if heartbeat.lost:
+                raise LeaseLost(task_id)
+            self.record_progress(task_id, progress)
+        return on_progress
+
+    def _write_end(self, write: Callable[..., Any], *args: Any) -> Any:
+        """A task's end must not be lost to a registry that is away for a moment: it is tried again."""
+        for pause in END_WRITE_PAUSES:
+            try:
+                return write(*args)
+            except REGISTRY_AWAY as error:
+                log.warning("could not record a task's end; trying again", extra={"error": str(error), "pause": pause})
+                self._pause(pause)
+        return write(*args)
 
     # For work a handler handed on to other workers (see Continues): its progress and its end.
     def record_progress(self, task_id: str, progress: Progress) -> None:
-        self._registry.progressed(task_id, progress)
+        """Best effort: a registry away for a moment costs progress figures, never the task. Said once
+        per outage, not once per batch."""
+        try:
+            self._registry.progressed(task_id, progress)
+        except REGISTRY_AWAY as error:
+            if task_id not in self._progress_unrecorded:
+                self._progress_unrecorded.add(task_id)
+                log.warning("could not record progress: going on without it until the task registry answers",
+                            extra={"error": str(error)})
+            return
+        if task_id in self._progress_unrecorded:
+            self._progress_unrecorded.discard(task_id)
+            log.info("progress is recorded again")
 
     def record_success(self, task_id: str, result: Any) -> None:
-        self._registry.succeeded(task_id, result, self._clock())
+        self._write_end(self._registry.succeeded, task_id, result, self._clock())
 
     def record_failure(self, task_id: str, error: Exception) -> None:
-        self._registry.failed(task_id, _told(error), self._clock())
+        self._write_end(self._registry.failed, task_id, _told(error), self._clock())

@@ -1,6 +1,9 @@
 """`make run`: bring the schema up to date, then run the API (gunicorn) and a Celery worker together.
 
-Ctrl-C (or SIGTERM) stops both; if either stops by itself, the other is stopped too."""
+Ctrl-C (or SIGTERM) stops both. A worker that stops by itself (a broker outage it did not survive, a
+crash, a kill) is started again after a pause that grows, and the API stays up meanwhile: the tasks it
+was running are taken over once their lease lapses (core.leases). If the API stops, the worker is
+stopped too."""
 from __future__ import annotations
 
 import ipaddress
@@ -15,6 +18,21 @@ from config import PROJECT_DIR, Settings
 
 log = logging.getLogger("serve")
 STOP_GRACE_SECONDS = 20
+
+
+class Backoff:
+    """The pause before starting a worker again: doubles at each restart up to `cap`, and starts over
+    once a worker has run `settled` seconds, so a worker that keeps crashing does not spin."""
+
+    def __init__(self, first: float = 1.0, cap: float = 60.0, settled: float = 120.0) -> None:
+        self._first, self._cap, self._settled = first, cap, settled
+        self._next = first
+
+    def pause(self, ran_for: float) -> float:
+        if ran_for >= self._settled:
+            self._next = self._first
+        pause, self._next = self._next, min(self._next * 2, self._cap)
+        return pause
 
 
 def is_loopback(host: str) -> bool:
@@ -39,8 +57,10 @@ def commands(settings: Settings, host: str) -> dict[str, list[str]]:
     return {
         "api": [python, "-m", "gunicorn", "--bind", f"{host}:{settings.port}", "--workers", "2",
                 "--threads", "4", "main:create_app()"],  # the app logs each request as JSON
-        "worker": [python, "-m", "celery", "-A", "main", "worker", "--loglevel", "INFO",
-                   "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2")],
+        # Gossip and mingle (worker-to-worker events and start-up sync) serve nothing here, and their
+        # restart after a lost broker connection is where Celery/kombu's known reconnection bugs lie.
+        "worker": [python, "-m", "celery", "-A", "main", "worker", "--loglevel", "INFO", "--without-gossip",
+                   "--without-mingle", "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2")],
     }
 
 
@@ -56,6 +76,23 @@ def stop(processes: dict[str, subprocess.Popen]) -> None:
             process.kill()
 
 
+def supervise(processes: dict[str, subprocess.Popen], start_worker, backoff: Backoff,
+              sleep=time.sleep, clock=time.monotonic) -> None:
+    """Returns when the API stops; starts the worker again each time it stops, and logs each restart."""
+    restarts, worker_since = 0, clock()
+    while processes["api"].poll() is None:
+        code = processes["worker"].poll()
+        if code is not None:
+            restarts += 1
+            pause = backoff.pause(clock() - worker_since)
+            log.error("the worker process stopped (exit code %s): starting it again in %.0f s (restart %d); "
+                      "the API stays up", code, pause, restarts)
+            sleep(pause)
+            processes["worker"] = start_worker()
+            worker_since = clock()
+        sleep(0.5)
+
+
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -65,14 +102,13 @@ def main() -> int:
     settings = Settings.from_env()
     host = listen_host(settings)
     subprocess.run([sys.executable, "-m", "flask", "--app", "main", "init-db"], cwd=PROJECT_DIR, check=True)
-    processes = {name: subprocess.Popen(cmd, cwd=PROJECT_DIR) for name, cmd in commands(settings, host).items()}
+    started = commands(settings, host)
+    processes = {name: subprocess.Popen(cmd, cwd=PROJECT_DIR) for name, cmd in started.items()}
     log.info("API listening on http://%s:%d (worker started; Ctrl-C stops both)", host, settings.port)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        while all(p.poll() is None for p in processes.values()):
-            time.sleep(0.5)
-        ended = next(name for name, p in processes.items() if p.poll() is not None)
-        log.error("the %s process stopped (exit code %s): stopping the rest", ended, processes[ended].returncode)
+        supervise(processes, lambda: subprocess.Popen(started["worker"], cwd=PROJECT_DIR), Backoff())
+        log.error("the API process stopped (exit code %s): stopping the worker", processes["api"].returncode)
         return 1
     except KeyboardInterrupt:
         log.info("stopping the API and the worker")

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
 from flask import Flask
 
 from config import Settings
+from core.errors import BrokerUnavailable
 from infra.process import freeze_start_up_heap
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             # Longer than any load is expected to run: an unacknowledged task is redelivered after it.
             "visibility_timeout": 6 * 3600,
             "socket_connect_timeout": 3,
+            "retry_on_timeout": True,
         }
     else:
         broker_url, options = embedded_broker(settings.var_dir)
@@ -48,6 +51,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_transport": None if settings.celery_broker_url else ATOMIC_FILESYSTEM,
         "broker_transport_options": options,
         "broker_connection_retry_on_startup": True,
+        # A broker that goes away (Redis restarted) is waited for, however long, rather than the worker
+        # giving up after a hundred tries; the task it runs goes on meanwhile (progress is best effort),
+        # and a second delivery of it later does nothing (core.leases).
+        "broker_connection_retry": True,
+        "broker_connection_max_retries": None,
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "result_backend": settings.celery_result_backend,
         # The task registry is where status and results live; Celery keeps none unless asked.
         "task_ignore_result": not settings.celery_result_backend,
@@ -76,15 +85,37 @@ def _settle_worker_process(**_: object) -> None:
     freeze_start_up_heap()
 
 
-def _resume_abandoned_when_ready(app: Flask) -> None:
-    """The embedded broker loses a message whose worker died; the task registry still knows the task."""
+def _sweep_while_running(app: Flask) -> None:
+    """Every worker, on any broker, sweeps for tasks whose lease has lapsed as it starts and every half
+    lease (see core.leases): a broker may lose a message with its worker (the embedded one), or keep it
+    unacknowledged until its visibility timeout (Redis); the task registry still knows the task."""
+    stop = threading.Event()
 
-    @worker_ready.connect(weak=False)
-    def resume(**_: object) -> None:
-        with app.app_context():
-            resumed = app.extensions["services"].tasks.resume_abandoned()
+    def tasks():
+        return app.extensions["services"].tasks
+
+    def sweep() -> None:
+        try:
+            with app.app_context():
+                resumed = tasks().sweep()
+        except BrokerUnavailable as error:
+            log.warning("could not re-queue tasks whose lease lapsed: the broker is away", extra={"error": str(error)})
+            return
         if resumed:
             log.warning("re-queued tasks a dead worker left unfinished", extra={"tasks": resumed})
+
+    def sweep_until_stopped() -> None:
+        sweep()
+        while not stop.wait(tasks().sweep_every):
+            sweep()
+
+    @worker_ready.connect(weak=False)
+    def start(**_: object) -> None:
+        threading.Thread(target=sweep_until_stopped, name="lease-sweeper", daemon=True).start()
+
+    @worker_shutdown.connect(weak=False)
+    def end(**_: object) -> None:
+        stop.set()
 
 
 def celery_init_app(app: Flask, settings: Settings) -> Celery:
@@ -95,7 +126,6 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
 
     celery_app = make_celery(settings, app.name, FlaskTask)
     celery_app.set_default()
-    if not settings.celery_broker_url:
-        _resume_abandoned_when_ready(app)
+    _sweep_while_running(app)
     app.extensions["celery"] = celery_app
     return celery_app

@@ -27,8 +27,9 @@ def _services():
 
 @contextmanager
 def _step(task: Task, task_id: str) -> Iterator[None]:
-    """One step of a chunked load: logged with the load's id, tried again while the store is away."""
-    with logged_as(task_id):
+    """One step of a chunked load: logged with the load's id, keeping the load's lease alive while it
+    runs, tried again while the store is away."""
+    with logged_as(task_id), _services().tasks.holding_on(task_id):
         try:
             yield
         except StoreUnavailable as error:

@@ -11,6 +11,8 @@ RETENTION ago and keeps at most MAX_LISTED ids. Unfinished tasks never expire: t
 
 Every change after submission runs in one Lua script that checks the state and writes in one step, so
 a finished task stays finished whatever arrives late (progress, a redelivered start, a second ending).
+A lease (fields `lease_holder`, and `lease_until` in seconds since the epoch) is taken, renewed and
+released the same way, so two workers never both take one task.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import redis
 
 from core.clock import naive_utc
 from core.errors import BrokerUnavailable
+from core.leases import Lease
 from core.progress import Progress
 from core.tasks import TaskRecord, TaskState
 
@@ -39,6 +42,28 @@ if ARGV[2] == 'finish' then
   redis.call('ZREM', KEYS[2], ARGV[1])
   redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 end
+return 1
+"""
+
+
+_UNFINISHED_OR_RETURN = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if (not state) or state == 'SUCCESS' or state == 'FAILURE' then return 0 end
+local holder = redis.call('HGET', KEYS[1], 'lease_holder')
+"""
+# ARGV: holder, until, at. Free: no holder, the caller's own, or lapsed at `at`.
+_CLAIM = _UNFINISHED_OR_RETURN + """
+local lease_until = tonumber(redis.call('HGET', KEYS[1], 'lease_until') or '')
+if holder and holder ~= ARGV[1] and lease_until and lease_until > tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'lease_holder', ARGV[1], 'lease_until', ARGV[2])
+return 1
+"""
+# ARGV: holder, until, successor ('' to free the lease).
+_RENEW = _UNFINISHED_OR_RETURN + """
+if holder ~= ARGV[1] then return 0 end
+if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'lease_holder')
+else redis.call('HSET', KEYS[1], 'lease_holder', ARGV[3]) end
+redis.call('HSET', KEYS[1], 'lease_until', ARGV[2])
 return 1
 """
 
@@ -61,6 +86,8 @@ class RedisTaskRegistry:
         self._all = f"{prefix}tasks"
         self._unfinished = f"{prefix}tasks:unfinished"
         self._update_script = client.register_script(_UPDATE)  # no round trip until first used
+        self._claim_script = client.register_script(_CLAIM)
+        self._renew_script = client.register_script(_RENEW)
 
     @_unavailable_when_down
     def submitted(self, task_id: str, kind: str, args: dict[str, Any], at: datetime) -> None:
@@ -96,6 +123,18 @@ class RedisTaskRegistry:
     @_unavailable_when_down
     def retrying(self, task_id: str, error: str) -> None:
         self._update(task_id, False, state=TaskState.RETRY.value, error=error)
+
+    @_unavailable_when_down
+    def claim(self, task_id: str, holder: str, until: datetime, at: datetime) -> bool:
+        return self._claim_script(keys=[self._key(task_id)], args=[holder, _score(until), _score(at)]) == 1
+
+    @_unavailable_when_down
+    def renew(self, task_id: str, holder: str, until: datetime, successor: str | None = None) -> bool:
+        return self._renew_script(keys=[self._key(task_id)], args=[holder, _score(until), successor or holder]) == 1
+
+    @_unavailable_when_down
+    def release(self, task_id: str, holder: str, until: datetime) -> None:
+        self._renew_script(keys=[self._key(task_id)], args=[holder, _score(until), ""])
 
     @_unavailable_when_down
     def get(self, task_id: str) -> TaskRecord | None:
@@ -145,6 +184,10 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _from_score(value: str | None) -> datetime | None:
+    return datetime.fromtimestamp(float(value), UTC).replace(tzinfo=None) if value else None
+
+
 def _record(task_id: str, raw: dict) -> TaskRecord | None:
     if not raw:
         return None
@@ -153,4 +196,5 @@ def _record(task_id: str, raw: dict) -> TaskRecord | None:
         id=task_id, kind=data["kind"], args=json.loads(data["args"]), state=TaskState(data["state"]),
         submitted_at=_time(data["submitted_at"]), started_at=_time(data.get("started_at")),
         finished_at=_time(data.get("finished_at")), progress=json.loads(data.get("progress") or "{}"),
-        result=json.loads(data["result"]) if "result" in data else None, error=data.get("error"))
+        result=json.loads(data["result"]) if "result" in data else None, error=data.get("error"),
+        lease=Lease(data.get("lease_holder"), _from_score(data.get("lease_until"))))

@@ -1,6 +1,7 @@
 """One engine per process, built by the composition root; nothing here connects on import."""
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -17,15 +18,33 @@ _SQLITE_WAL_PAGES = 10_000  # of 4 KiB
 def create_engine(url: str) -> sa.Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
-    options: dict = {}
-    if parsed.get_backend_name() == "mssql":
-        options.update(fast_executemany=True, **odbc_options(parsed))
-    engine = sa.create_engine(parsed, **options)
-    if parsed.get_backend_name() == "mssql":
-        refuse_unknown_driver(engine)
-    _ping_when_idle(engine)
+        engine = _sqlite_engine(parsed)
+    else:
+        options: dict = {}
+        if parsed.get_backend_name() == "mssql":
+            options.update(fast_executemany=True, **odbc_options(parsed))
+        engine = sa.create_engine(parsed, **options)
+        if parsed.get_backend_name() == "mssql":
+            refuse_unknown_driver(engine)
+        _ping_when_idle(engine)
+    _not_across_fork(engine)
     return engine
+
+
+def _not_across_fork(engine: sa.Engine) -> None:
+    """A Celery worker's main process uses the task registry (its lease sweeper) and then forks pool
+    processes: a connection opened before the fork must never be used by two processes. A pooled
+    connection from another process is dropped at checkout, as SQLAlchemy's pooling guide shows."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _owner(_dbapi_connection, record) -> None:
+        record.info["pid"] = os.getpid()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _same_process(_dbapi_connection, record, proxy) -> None:
+        if record.info.get("pid") != os.getpid():
+            record.dbapi_connection = proxy.dbapi_connection = None
+            raise sa.exc.DisconnectionError("a connection opened by another process is not reused here")
 
 
 def _ping_when_idle(engine: sa.Engine) -> None:

@@ -82,6 +82,9 @@ tasks = sa.Table(
     sa.Column("progress", sa.JSON, nullable=False),
     sa.Column("result", sa.JSON, nullable=True),  # JSON is unbounded text on every dialect: summaries can be large
     sa.Column("error", sa.UnicodeText, nullable=True),
+    # The lease on a running task (core.leases): who runs it, and until when unless renewed.
+    sa.Column("lease_holder", sa.String(200), nullable=True),
+    sa.Column("lease_until", UtcDateTime, nullable=True),
 )
 
 TABLES = {"departments": departments, "jobs": jobs, "hired_employees": hired_employees}

@@ -2,7 +2,8 @@
 
 Every change is one UPDATE guarded by `state NOT IN (SUCCESS, FAILURE)`, so a finished task stays
 finished whatever arrives late (progress, a redelivered start, a second ending): the database's own
-row lock makes the check and the write one step.
+row lock makes the check and the write one step. A lease is taken or renewed the same way, its
+condition in the UPDATE's WHERE, so two workers never both take one task.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 
 from core.clock import naive_utc
 from core.errors import StoreUnavailable
+from core.leases import Lease
 from core.progress import Progress
 from core.tasks import TaskRecord, TaskState
 from infra.db.failures import unavailable_on_failure
@@ -48,6 +50,18 @@ class SqlTaskRegistry:
     def retrying(self, task_id: str, error: str) -> None:
         self._update(task_id, state=TaskState.RETRY.value, error=error)
 
+    def claim(self, task_id: str, holder: str, until: datetime, at: datetime) -> bool:
+        free = sa.or_(tasks.c.lease_holder.is_(None), tasks.c.lease_holder == holder,
+                      tasks.c.lease_until.is_(None), tasks.c.lease_until <= naive_utc(at))
+        return self._update(task_id, free, lease_holder=holder, lease_until=naive_utc(until)) == 1
+
+    def renew(self, task_id: str, holder: str, until: datetime, successor: str | None = None) -> bool:
+        return self._update(task_id, tasks.c.lease_holder == holder, lease_holder=successor or holder,
+                            lease_until=naive_utc(until)) == 1
+
+    def release(self, task_id: str, holder: str, until: datetime) -> None:
+        self._update(task_id, tasks.c.lease_holder == holder, lease_holder=None, lease_until=naive_utc(until))
+
     def get(self, task_id: str) -> TaskRecord | None:
         with unavailable_on_failure(), self._engine.connect() as conn:
             row = conn.execute(sa.select(tasks).where(tasks.c.id == task_id)).first()
@@ -71,10 +85,11 @@ class SqlTaskRegistry:
         except sa.exc.DBAPIError as error:
             raise StoreUnavailable(f"the task registry's database is unavailable: {error.orig}") from error
 
-    def _update(self, task_id: str, **values: Any) -> None:
+    def _update(self, task_id: str, *conditions: Any, **values: Any) -> int:
+        """Returns the rows the UPDATE matched: 1, or 0 when the task is finished or a condition fails."""
         with unavailable_on_failure(), self._engine.begin() as conn:
-            conn.execute(tasks.update().where(tasks.c.id == task_id, tasks.c.state.not_in(_FINISHED))
-                         .values(**values))
+            return conn.execute(tasks.update().where(tasks.c.id == task_id, tasks.c.state.not_in(_FINISHED),
+                                                     *conditions).values(**values)).rowcount
 
 
 
@@ -82,4 +97,4 @@ def _record(row) -> TaskRecord:
     return TaskRecord(
         id=row.id, kind=row.kind, args=row.args, state=TaskState(row.state), submitted_at=row.submitted_at,
         started_at=row.started_at, finished_at=row.finished_at, progress=row.progress or {},
-        result=row.result, error=row.error)
+        result=row.result, error=row.error, lease=Lease(row.lease_holder, row.lease_until))

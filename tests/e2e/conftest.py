@@ -89,8 +89,9 @@ def _environment(tmp: Path, port: int, challenge_dir: Path, **settings: str) -> 
     for table in LOAD_ORDER:
         shutil.copyfile(challenge_dir / table.file_name, storage / table.file_name)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "CELERY_", "AZURE_", "API_KEY"))}
-    env.update(HOST="127.0.0.1", PORT=str(port), VAR_DIR=str(tmp / "var"), STORAGE_DIR=str(storage),
-               WORKER_CONCURRENCY="2", **settings)
+    # A short lease: a test that loses a worker waits seconds, not a minute, for the lapse.
+    env.update({"HOST": "127.0.0.1", "PORT": str(port), "VAR_DIR": str(tmp / "var"), "STORAGE_DIR": str(storage),
+                "WORKER_CONCURRENCY": "2", "TASK_LEASE_SECONDS": "10", **settings})
     return env
 
 

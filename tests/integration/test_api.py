@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import uuid
 from dataclasses import replace
 
 import pytest
@@ -137,6 +138,27 @@ def test_api_key_keeps_strangers_out(api_settings):
     _is_problem(client.get("/departments", headers={"Authorization": "Bearer wrong"}), 401)
     assert client.get("/departments", headers={"Authorization": "Bearer s3cret"}).status_code == 200
     assert client.get("/departments", headers={"X-API-Key": "s3cret"}).status_code == 200
+
+
+def test_a_task_the_registry_lost_is_404_saying_it_is_unknown(api_settings, redis_url):
+    """Redis restarted without persistence takes the task registry with it: a client polling a task it
+    was told had started learns the task is unknown, rather than waiting on it."""
+    import redis
+
+    queue = f"hr-lost-{uuid.uuid4().hex[:8]}"
+    client = _client(replace(api_settings, celery_broker_url=redis_url, celery_queue=queue))
+    accepted = client.post("/departments").get_json()
+    status_url = accepted["status_url"]
+    assert client.get(status_url).status_code == 200
+    server = redis.Redis.from_url(redis_url)
+    try:  # this test's keys only: the registry "reset", the queued message with it
+        assert server.delete(f"{queue}:task:{accepted['task_id']}", f"{queue}:tasks", f"{queue}:tasks:unfinished",
+                             queue) == 4
+    finally:
+        server.close()
+    body = _is_problem(client.get(status_url), 404)
+    assert "is unknown, possibly because the task registry was reset" in body["detail"]
+    _is_problem(client.get("/task-status/never-was"), 404)
 
 
 def test_an_unreachable_broker_is_503_and_ready_names_it(api_settings):

@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from core.errors import BrokerUnavailable
+from core.leases import Lease
 from core.progress import Progress
 from core.tasks import TaskState
 from infra.broker.redis_registry import RETENTION, RedisTaskRegistry
@@ -144,6 +145,63 @@ class RegistryContract:
 
     def test_check_passes_when_reachable(self, registry):
         registry.check()
+
+    def test_a_lease_is_taken_once_while_it_is_live(self, registry):
+        registry.submitted("t1", "load", {}, T0)
+        assert registry.get("t1").lease == Lease(None, None)
+        assert registry.claim("t1", "worker-a", at(60), at(0))
+        assert registry.get("t1").lease == Lease("worker-a", at(60))
+        assert not registry.claim("t1", "worker-b", at(70), at(10))  # a live lease is another's
+        assert registry.claim("t1", "worker-a", at(80), at(20))  # one's own is taken again
+        assert registry.get("t1").lease == Lease("worker-a", at(80))
+        assert registry.claim("t1", "worker-b", at(150), at(80))  # lapsed
+        assert registry.get("t1").lease == Lease("worker-b", at(150))
+
+    def test_only_the_holder_renews_and_hands_on(self, registry):
+        registry.submitted("t1", "load", {}, T0)
+        registry.claim("t1", "worker-a", at(60), at(0))
+        assert not registry.renew("t1", "worker-b", at(90))
+        assert registry.renew("t1", "worker-a", at(90))
+        assert registry.get("t1").lease == Lease("worker-a", at(90))
+        assert registry.renew("t1", "worker-a", at(100), successor="chunks")
+        assert registry.get("t1").lease == Lease("chunks", at(100))
+        assert registry.renew("t1", "chunks", at(120))
+        assert not registry.renew("t1", "worker-a", at(130))
+
+    def test_a_released_lease_is_free_to_take_but_lapses_only_at_its_end(self, registry):
+        registry.submitted("t1", "load", {}, T0)
+        registry.claim("t1", "worker-a", at(60), at(0))
+        registry.release("t1", "worker-b", at(5))  # not its holder: nothing
+        assert registry.get("t1").lease == Lease("worker-a", at(60))
+        registry.release("t1", "worker-a", at(90))
+        assert registry.get("t1").lease == Lease(None, at(90))
+        assert [r.lease for r in registry.unfinished()] == [Lease(None, at(90))]
+        assert registry.claim("t1", "worker-b", at(100), at(40))
+
+    def test_a_finished_task_cannot_be_claimed_or_renewed(self, registry):
+        registry.submitted("t1", "load", {}, T0)
+        registry.claim("t1", "worker-a", at(60), at(0))
+        registry.succeeded("t1", {"ok": True}, at(1))
+        assert not registry.claim("t1", "worker-b", at(70), at(100))
+        assert not registry.renew("t1", "worker-a", at(70))
+        assert not registry.claim("missing", "worker-a", at(70), at(0))
+
+    def test_two_claims_racing_for_one_lapsed_lease_give_it_to_one(self, registry):
+        registry.submitted("t1", "load", {}, T0)
+        won: list[str] = []
+        barrier = threading.Barrier(8)
+
+        def claim(holder: str) -> None:
+            barrier.wait()
+            if registry.claim("t1", holder, at(60), at(0)):
+                won.append(holder)
+
+        threads = [threading.Thread(target=claim, args=(f"worker-{n}",)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(won) == 1 and registry.get("t1").lease.holder == won[0]
 
 
 def _bring_to(registry, task_id: str, state: TaskState, submitted: datetime) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 
 from core.errors import BrokerUnavailable, NotFound, StoreUnavailable
+from core.leases import Lease
 from core.ports import BatchWrite, BlobInfo
 from core.progress import Progress
 from core.reports import DepartmentHires, QuarterlyHires
@@ -162,44 +163,95 @@ class FakeReportQueries:
 
 
 class FakeTaskRegistry:
+    """Records in a dict, leases as the real registries keep them. `down=True` makes every call fail as a
+    registry that cannot be reached; `fail_next=N` fails only the next N calls."""
+
     def __init__(self) -> None:
         self.records: dict[str, TaskRecord] = {}
         self.progress_seen: list[Progress] = []
+        self.down = False
+        self.fail_next = 0
+        self.calls: list[str] = []
+
+    def _reach(self, call: str) -> None:
+        self.calls.append(call)
+        if self.fail_next > 0 or self.down:
+            self.fail_next = max(0, self.fail_next - 1)
+            raise BrokerUnavailable(f"the registry is away (as told) on {call}")
 
     def submitted(self, task_id: str, kind: str, args: dict[str, Any], at: datetime) -> None:
+        self._reach("submitted")
         self.records[task_id] = TaskRecord(task_id, kind, dict(args), TaskState.PENDING, at)
 
+    def _unfinished(self, task_id: str) -> TaskRecord | None:
+        record = self.records.get(task_id)
+        return None if record is None or record.state.finished else record
+
     def started(self, task_id: str, at: datetime) -> None:
-        record = self.records[task_id]
-        record.state, record.started_at = TaskState.STARTED, at
+        self._reach("started")
+        if record := self._unfinished(task_id):
+            record.state, record.started_at = TaskState.STARTED, at
 
     def progressed(self, task_id: str, progress: Progress) -> None:
+        self._reach("progressed")
         self.progress_seen.append(progress)
-        self.records[task_id].progress = asdict(progress)
+        if record := self._unfinished(task_id):
+            record.progress = asdict(progress)
 
     def succeeded(self, task_id: str, result: Any, at: datetime) -> None:
-        record = self.records[task_id]
-        record.state, record.result, record.finished_at = TaskState.SUCCESS, result, at
+        self._reach("succeeded")
+        if record := self._unfinished(task_id):
+            record.state, record.result, record.finished_at = TaskState.SUCCESS, result, at
 
     def failed(self, task_id: str, error: str, at: datetime) -> None:
-        record = self.records[task_id]
-        record.state, record.error, record.finished_at = TaskState.FAILURE, error, at
+        self._reach("failed")
+        if record := self._unfinished(task_id):
+            record.state, record.error, record.finished_at = TaskState.FAILURE, error, at
 
     def retrying(self, task_id: str, error: str) -> None:
-        record = self.records[task_id]
-        record.state, record.error = TaskState.RETRY, error
+        self._reach("retrying")
+        if record := self._unfinished(task_id):
+            record.state, record.error = TaskState.RETRY, error
+
+    def claim(self, task_id: str, holder: str, until: datetime, at: datetime) -> bool:
+        self._reach("claim")
+        record = self._unfinished(task_id)
+        if record is None:
+            return False
+        lease = record.lease
+        if lease.holder not in (None, holder) and not lease.lapsed(at):
+            return False
+        record.lease = Lease(holder, until)
+        return True
+
+    def renew(self, task_id: str, holder: str, until: datetime, successor: str | None = None) -> bool:
+        self._reach("renew")
+        record = self._unfinished(task_id)
+        if record is None or record.lease.holder != holder:
+            return False
+        record.lease = Lease(successor or holder, until)
+        return True
+
+    def release(self, task_id: str, holder: str, until: datetime) -> None:
+        self._reach("release")
+        record = self._unfinished(task_id)
+        if record is not None and record.lease.holder == holder:
+            record.lease = Lease(None, until)
 
     def get(self, task_id: str) -> TaskRecord | None:
+        self._reach("get")
         return self.records.get(task_id)
 
     def recent(self, limit: int) -> list[TaskRecord]:
+        self._reach("recent")
         return sorted(self.records.values(), key=lambda r: r.submitted_at, reverse=True)[:limit]
 
     def unfinished(self) -> list[TaskRecord]:
+        self._reach("unfinished")
         return sorted((r for r in self.records.values() if not r.state.finished), key=lambda r: r.submitted_at)
 
     def check(self) -> None:
-        return None
+        self._reach("check")
 
 
 class FakeDispatcher:

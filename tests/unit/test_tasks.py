@@ -81,7 +81,8 @@ def test_dispatcher_failure_marks_the_task_failed_and_is_raised(tasks, registry,
 
 
 def test_status_of_an_unknown_task_is_not_found(tasks):
-    with pytest.raises(NotFound, match="no task with id 'missing'"):
+    with pytest.raises(NotFound, match="no task with id 'missing': it is unknown, possibly because the task "
+                                       "registry was reset"):
         tasks.status("missing")
 
 
@@ -159,19 +160,6 @@ def test_task_record_as_dict_speaks_plain_json_types():
                                              (TaskState.FAILURE, True)])
 def test_only_success_and_failure_are_finished(state, finished):
     assert state.finished is finished
-
-
-def test_resume_abandoned_dispatches_again_only_started_and_retrying_tasks(tasks, registry, dispatcher):
-    pending, started, retrying, done = (tasks.submit("echo", {"n": n}) for n in range(4))
-    registry.started(started, START)
-    registry.started(retrying, START)
-    registry.retrying(retrying, "database down")
-    tasks.run(done, "echo", {"n": 3})
-    dispatcher.dispatched.clear()
-
-    assert tasks.resume_abandoned() == [started, retrying]
-    assert dispatcher.dispatched == [(started, "echo", {"n": 1}), (retrying, "echo", {"n": 2})]
-    assert tasks.status(pending).state is TaskState.PENDING
 
 
 def test_the_brief_form_keeps_totals_and_drops_what_grows_with_the_file(tasks):
