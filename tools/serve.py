@@ -101,7 +101,10 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env()
     host = listen_host(settings)
-    subprocess.run([sys.executable, "-m", "flask", "--app", "main", "init-db"], cwd=PROJECT_DIR, check=True)
+    schema = subprocess.run([sys.executable, "-m", "flask", "--app", "main", "init-db"], cwd=PROJECT_DIR)
+    if schema.returncode != 0:  # init-db has said why in one line: no traceback of ours on top
+        log.error("the schema could not be brought up to date: nothing started")
+        return schema.returncode
     started = commands(settings, host)
     processes = {name: subprocess.Popen(cmd, cwd=PROJECT_DIR) for name, cmd in started.items()}
     log.info("API listening on http://%s:%d (worker started; Ctrl-C stops both)", host, settings.port)

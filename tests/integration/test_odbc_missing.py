@@ -53,3 +53,13 @@ def test_the_driver_is_read_from_the_connection_string():
         "ODBC Driver 99 for SQL Server"
     plain = sa.make_url(database_url({"AZURE_SQL_CONNECTION_STRING": "Server=x;driver=FreeTDS;Uid=u"}))
     assert driver_name(plain) == "FreeTDS"
+
+
+def test_make_run_stops_before_starting_anything_when_the_schema_cannot_be_set_up(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "CELERY_", "AZURE_"))}
+    env.update(AZURE_SQL_CONNECTION_STRING=ODBC, VAR_DIR=str(tmp_path / "var"), STORAGE_DIR=str(tmp_path / "s"),
+               PORT="1")  # nothing may listen: it must stop before starting the API
+    done = subprocess.run([sys.executable, "-m", "tools.serve"], cwd=PROJECT_DIR, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+    assert "msodbcsql18" in done.stderr and "nothing started" in done.stderr
