@@ -6,6 +6,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Callable, Protocol, Sequence
 
+from core.columns import ColumnRules
 from core.csv_records import Record
 from core.ports import LoadStore
 from core.seen_ids import SeenIds
@@ -31,6 +32,7 @@ class BatchValidator:
     def __init__(self, table: Table, source: str, task_id: str, store: LoadStore,
                  clock: Callable[[], datetime], seen: SeenIds | None = None) -> None:
         self._rules = RULES[table]
+        self._columns = ColumnRules(self._rules)
         self._source = source
         self._task_id = task_id
         self._store = store
@@ -49,7 +51,7 @@ class BatchValidator:
         rules = self._rules
         # The entity of each record whose every field is valid, else None: then check_fields names each
         # broken field, unless the record could not be read at all.
-        quick = rules.quick_rows([r.fields if r.problem is None else [] for r in records])
+        quick = self._columns([r.fields if r.problem is None else [] for r in records])
         full = {index: check_fields(rules, records[index].fields)
                 for index, row in enumerate(quick) if row is None and records[index].problem is None}
         known, missing = self._known_parents(quick, full)

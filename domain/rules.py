@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import repeat
 from typing import Any, Callable, NamedTuple
 
 from domain.entities import Department, Employee, Job
@@ -14,8 +13,6 @@ from domain.tables import Table
 MAX_ID = 2_147_483_647  # the largest value of a SQL INTEGER column
 MAX_TEXT_LENGTH = 255  # the length of every string column
 _DIGITS = re.compile(r"[0-9]+")
-_ZULU_SECONDS = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
-_ZULU_SECONDS_COLUMN = re.compile(f"(?:{_ZULU_SECONDS})?(?:\n(?:{_ZULU_SECONDS})?)*")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
@@ -25,7 +22,7 @@ _NOT_TEXT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _NOT_TEXT_SHOWN = 20  # a reason names this many, then counts the rest
 
 
-def _holds_not_text(text: str) -> bool:
+def holds_not_text(text: str) -> bool:
     # isprintable() is one quick pass: controls and surrogates are not printable, nor are a few other
     # characters (spaces other than U+0020, for one), which the search then clears.
     return not text.isprintable() and _NOT_TEXT.search(text) is not None
@@ -35,7 +32,7 @@ def _present(name: str, text: str) -> str:
     text = text.strip()
     if not text:
         raise RuleBroken(f"{name} is missing")
-    if _holds_not_text(text):
+    if holds_not_text(text):
         raise RuleBroken(_not_text_reason(name, text))
     return text
 
@@ -79,90 +76,6 @@ def parse_datetime(name: str, text: str) -> datetime:
     return value
 
 
-# Quick forms of the parsers: the same value for a field the parser accepts, None for any other (the
-# full parser then names the reason). Valid rows, the common case, are parsed without raising.
-
-def _quick_id(text: str) -> int | None:
-    text = text.strip()
-    if len(text) <= 10 and text.isdigit() and text.isascii():
-        value = int(text)
-        if 0 < value <= MAX_ID:
-            return value
-    return None
-
-
-def _quick_text(text: str) -> str | None:
-    text = text.strip()
-    return text if text and len(text) <= MAX_TEXT_LENGTH and not _holds_not_text(text) else None
-
-
-def _quick_datetime(text: str) -> datetime | None:
-    text = text.strip()
-    if _holds_not_text(text):  # fromisoformat takes any character between date and time
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except (ValueError, OverflowError):
-        return None
-    zone = value.tzinfo
-    if zone is None:
-        return value
-    if zone is UTC:
-        return value.replace(tzinfo=None)
-    try:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    except (ValueError, OverflowError):
-        return None
-
-
-def _utc_naive(value: datetime) -> datetime | None:
-    try:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    except (ValueError, OverflowError):
-        return None
-
-
-# The same quick parsers for a whole column of a batch: the loops run in C where the column allows.
-
-def _id_column(texts: tuple[str, ...]) -> list[int | None]:
-    stripped = list(map(str.strip, texts))
-    digits = "".join(stripped)  # blanks add nothing; they become None below
-    if not (digits.isdigit() and digits.isascii() and max(map(len, stripped)) <= 9):
-        return list(map(_quick_id, texts))
-    # Nine digits at most: never above MAX_ID. Blanks are read as 0, which is not an id either.
-    values = list(map(int, stripped if all(stripped) else [text or "0" for text in stripped]))
-    return [value or None for value in values] if 0 in values else values
-
-
-def _text_column(texts: tuple[str, ...]) -> list[str | None]:
-    stripped = list(map(str.strip, texts))
-    if max(map(len, stripped)) > MAX_TEXT_LENGTH or _holds_not_text("".join(stripped)):
-        return list(map(_quick_text, texts))
-    return [text or None for text in stripped]
-
-
-def _datetime_column(texts: tuple[str, ...]) -> list[datetime | None]:
-    parse = datetime.fromisoformat
-    stripped = list(map(str.strip, texts))
-    joined = "\n".join(stripped)
-    if _holds_not_text("".join(stripped)):
-        return list(map(_quick_datetime, texts))
-    try:
-        if joined.count("\n") == len(stripped) - 1 and _ZULU_SECONDS_COLUMN.fullmatch(joined):
-            # Every value is blank or of the one common shape `YYYY-MM-DDTHH:MM:SSZ`: its digits
-            # are the UTC wall time, so it is parsed without the Z and needs no conversion.
-            return [parse(text[:-1]) if text else None for text in stripped]
-        values = [parse(text) if text else None for text in stripped]
-    except (ValueError, OverflowError):
-        return list(map(_quick_datetime, texts))
-    return [value if value is None or value.tzinfo is None
-            else value.replace(tzinfo=None) if value.tzinfo is UTC else _utc_naive(value)
-            for value in values]
-
-
-_COLUMN = {parse_id: _id_column, parse_text: _text_column, parse_datetime: _datetime_column}
-
-
 class Reference(NamedTuple):
     """A foreign key: the field at `position` names a row of `parent`."""
 
@@ -178,45 +91,9 @@ class TableRules:
     entity: Callable[..., tuple]
     references: tuple[Reference, ...] = ()
     names: tuple[str, ...] = field(init=False)
-    quick_rows: Callable[[list[list[str]]], list[tuple | None]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", tuple(name for name, _ in self.fields))
-        object.__setattr__(self, "quick_rows", _quick_rows(self))
-
-
-def _quick_rows(rules: TableRules) -> Callable[[list[list[str]]], list[tuple | None]]:
-    """For a batch of rows' fields: each row's entity when every field is valid, else None (then
-    check_fields names the reasons). Parsed column by column, so a valid batch costs few Python calls."""
-    columns = [_COLUMN.get(parse) for _, parse in rules.fields]
-    if None in columns:  # a parser without a quick form: every row takes the full path
-        return lambda batch: [None] * len(batch)
-    count = len(columns)
-    blank = [""] * count  # a row of the wrong length parses as blanks, hence None
-    entity = rules.entity
-
-    def quick(batch: list[list[str]]) -> list[tuple | None]:
-        if not batch:
-            return []
-        shaped = [fields if len(fields) == count else blank for fields in batch]
-        parsed = [column(texts) for column, texts in zip(columns, zip(*shaped))]
-        rows: list[tuple | None] = list(map(tuple.__new__, repeat(entity), zip(*parsed)))
-        for values in parsed:
-            if None in values:
-                _clear_rows_with_none(rows, values)
-        return rows
-
-    return quick
-
-
-def _clear_rows_with_none(rows: list, values: list) -> None:
-    at = values.index(None)
-    while True:
-        rows[at] = None
-        try:
-            at = values.index(None, at + 1)
-        except ValueError:
-            return
 
 
 RULES: dict[Table, TableRules] = {

@@ -101,22 +101,23 @@ def load_parents(url: str, data: Path) -> None:
 
 def clean_rows(data: Path, limit: int | None = None) -> list[tuple]:
     """The valid employee rows, parsed by the service's own rules (what a bare baseline inserts)."""
+    from core.columns import ColumnRules
     from core.csv_records import CsvRecords
     from domain.rules import RULES
     from domain.tables import Table
 
-    rules = RULES[Table.HIRED_EMPLOYEES]
+    valid_rows = ColumnRules(RULES[Table.HIRED_EMPLOYEES])
     rows = []
     with (data / "hired_employees.csv").open("rb") as f:
         batch = []
         for record in CsvRecords(f):
             batch.append(record.fields)
             if len(batch) == 1000:
-                rows += [r for r in rules.quick_rows(batch) if r is not None]
+                rows += [r for r in valid_rows(batch) if r is not None]
                 batch = []
             if limit and len(rows) >= limit:
                 break
-        rows += [r for r in rules.quick_rows(batch) if r is not None]
+        rows += [r for r in valid_rows(batch) if r is not None]
     return rows[:limit] if limit else rows
 
 
