@@ -27,9 +27,9 @@ from core.byte_streams import HashingReader, PiecesStream
 from core.clock import utc_now
 from core.csv_records import Record
 from core.errors import Conflict, CorruptBackup, InvalidRequest, NotFound
-from core.ports import BlobStore, LoadStore
+from core.ports import BlobStore
 from core.progress import Progress, ProgressCallback
-from core.validation import BatchValidator
+from core.validation import BatchValidator, ParentIds
 from domain.log_text import json_line
 from domain.rules import RULES, check_fields
 from domain.tables import LOAD_ORDER, Table
@@ -116,25 +116,25 @@ class _Source:
 class _KnownIds:
     """Parent ids for the validator: those being restored in this transaction, else the database's."""
 
-    store: LoadStore
+    database: ParentIds
     restoring: dict[Table, set[int]] = field(default_factory=dict)
 
     def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]:
         if table in self.restoring:
             return self.restoring[table].intersection(ids)
-        return self.store.known_ids(table, ids)
+        return self.database.known_ids(table, ids)
 
 
 class Backups:
     def __init__(self, source: RowSource, replacer: TableReplacer, codec: BackupCodec, blobs: BlobStore,
-                 store: LoadStore, chunk_size: int = 1000, clock: Callable[[], datetime] = utc_now) -> None:
+                 parents: ParentIds, chunk_size: int = 1000, clock: Callable[[], datetime] = utc_now) -> None:
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
         self._source = source
         self._replacer = replacer
         self._codec = codec
         self._blobs = blobs
-        self._store = store
+        self._parents = parents
         self._chunk_size = chunk_size
         self._clock = clock
 
@@ -227,7 +227,7 @@ class Backups:
         if with_dependants:
             plan += [self._find(child, None, dependant_of=table) for child in children]
         referenced = self._replacer.referenced_ids(table) if children and not with_dependants else set()
-        known = _KnownIds(self._store)
+        known = _KnownIds(self._parents)
         fills = [(s.table, self._batches(s, task_id, known, referenced if s is plan[0] else set(), on_progress))
                  for s in plan]
         self._replacer.replace(fills)

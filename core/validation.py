@@ -4,11 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Iterable, Protocol, Sequence
 
 from core.columns import ColumnRules
 from core.csv_records import Record
-from core.ports import LoadStore
 from core.seen_ids import SeenIds
 from domain.rejections import Rejection, rejection
 from domain.rules import RULES, RowCheck, check_fields, duplicate_reason, missing_parent_reasons
@@ -22,6 +21,12 @@ class CheckedBatch:
     lines: list[str] = field(default_factory=list)  # each row's raw text, as the input wrote it
 
 
+class ParentIds(Protocol):
+    """Where the validator learns which parent rows exist: the database, or a restore's own rows."""
+
+    def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]: ...
+
+
 class Checks(Protocol):
     def check(self, records: Sequence[Record]) -> CheckedBatch: ...
 
@@ -29,13 +34,13 @@ class Checks(Protocol):
 class BatchValidator:
     """Validates the batches of one input in order; an id is taken by its first accepted row."""
 
-    def __init__(self, table: Table, source: str, task_id: str, store: LoadStore,
+    def __init__(self, table: Table, source: str, task_id: str, parents: ParentIds,
                  clock: Callable[[], datetime], seen: SeenIds | None = None) -> None:
         self._rules = RULES[table]
         self._columns = ColumnRules(self._rules)
         self._source = source
         self._task_id = task_id
-        self._store = store
+        self._parents = parents
         self._clock = clock
         self._seen = seen if seen is not None else SeenIds()  # ids taken before this input's first batch
         # Parent ids seen to exist, kept for the whole input: parent tables are small and a batch asks
@@ -126,7 +131,7 @@ class BatchValidator:
             wanted.discard(None)
             confirmed = self._confirmed[ref.parent]
             if unseen := wanted - confirmed:
-                confirmed |= self._store.known_ids(ref.parent, unseen)
+                confirmed |= self._parents.known_ids(ref.parent, unseen)
             known[ref.parent] = confirmed
             if absent := wanted - confirmed:
                 missing.append((ref.position, absent))

@@ -1,0 +1,71 @@
+"""Commit overlap: batches committed on threads of their own while the next ones are validated."""
+from __future__ import annotations
+
+import logging
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable
+
+from core.ports import BatchWrite, LoadStore
+from core.summary import BatchSummary
+
+log = logging.getLogger(__name__)
+
+
+class OrderedCommits:
+    """Commits batches on threads of their own while the next ones are validated, so the database's
+    time and Python's overlap. Batches go in groups of the store's batches_per_commit, up to the store's
+    commits_in_flight groups at once, each on its own connection; results are taken in order.
+
+    A failure stops the load: the groups already sent still finish (each lands whole or not at all),
+    and a re-run skips every batch recorded and commits the rest, gaps included."""
+
+    def __init__(self, store: LoadStore, landed: Callable[[list[BatchSummary], int], None]) -> None:
+        self._store = store
+        self._landed = landed
+        self._pending: list[BatchWrite] = []
+        self._in_flight: deque[tuple[Future[list[BatchSummary]], int]] = deque()
+        self._limit = max(1, store.commits_in_flight)
+        self._threads = ThreadPoolExecutor(max_workers=self._limit, thread_name_prefix="commit")
+
+    def add(self, write: BatchWrite) -> None:
+        self._pending.append(write)
+        if len(self._pending) >= self._store.batches_per_commit:
+            self._send()
+
+    def add_recorded(self, recorded: BatchSummary) -> None:
+        self._send()
+        self._settle_all()
+        self._landed([recorded], recorded.processed)
+
+    def _send(self) -> None:
+        if self._pending:
+            if any(future.done() and future.exception() for future, _ in self._in_flight):
+                self._settle_all()  # raises at the first failed group, in order: nothing more is sent
+            if len(self._in_flight) >= self._limit:
+                self._settle_oldest()
+            writes, self._pending = self._pending, []
+            self._in_flight.append((self._threads.submit(self._store.commit_batches, writes),
+                                    sum(w.processed for w in writes)))
+
+    def _settle_oldest(self) -> None:
+        future, rows = self._in_flight.popleft()
+        self._landed(future.result(), rows)
+
+    def _settle_all(self) -> None:
+        while self._in_flight:
+            self._settle_oldest()
+
+    def __enter__(self) -> OrderedCommits:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        try:
+            if kind is None:
+                self._send()
+                self._settle_all()
+        finally:
+            self._threads.shutdown(wait=True)
+            for future, _ in self._in_flight:  # groups still under way when the load stopped
+                if future.exception() is not None:
+                    log.warning("a batch group in flight failed too", exc_info=future.exception())
