@@ -84,8 +84,7 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         # A load inserts into the datetime index at random places: with SQLite's default 2 MiB page
         # cache most of those pages were read again and again, and a checkpoint every 4 MiB of WAL wrote
-        # them back as often. 24 MiB and a 40 MiB WAL between checkpoints took a 1M-row load from 49 s to
-        # 27 s (with 25 batches a transaction; Documentation/benchmarks.md). The cache is per connection
+        # them back as often (the figures are in Documentation/benchmarks.md). The cache is per connection
         # and fills only as pages are read: a load's writer holds up to 24 MiB, a connection that served
         # a report over the whole table as much; the WAL file stays under about 40 MiB.
         cursor.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")

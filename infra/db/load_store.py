@@ -16,16 +16,13 @@ from infra.db.inserts import ConcurrentWrite, insert_new_rows
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_row, rejection_values
 from infra.db.schema import TABLES, load_batches, rejected_rows
 
-# SQLite rewrites every index page a transaction touched into its WAL at commit: ten batches a
-# transaction cut a 1000-row batch's cost about 2.5 times (random datetimes, measured), twenty-five
-# another 1.3 times beside a larger page cache (infra.db.engine). Fifty would gain little more and
-# hold twice the rows in memory (two groups: one committing, one filling).
+# SQLite rewrites every index page a transaction touched into its WAL at commit, so its batches share
+# transactions (each still counted and recorded alone); more per transaction would gain little and hold
+# more rows in memory (two groups: one committing, one filling).
 _BATCHES_PER_COMMIT = {"sqlite": 25}
-# PostgreSQL spends about half of a batch's time in the server's own work on the COPY (index inserts);
-# two batches in flight put that work on a second backend while the next batch is validated (1M rows:
-# 36.6 s with one, 29-30 s with two or three). MariaDB likewise waits on InnoDB for about 40% of a
-# batch: 70 s with one, 54-56 s with two, no deadlock met when every row, or every third one, was
-# already there (Documentation/benchmarks.md). SQLite has one writer: its batches queue.
+# The server's own work on a batch (index inserts) runs on a backend of its own while the next batch is
+# validated: a second batch in flight keeps the server busy meanwhile. SQLite has one writer: its batches
+# queue. Documentation/benchmarks.md has the figures behind both numbers.
 _COMMITS_IN_FLIGHT = {"postgresql": 2, "mysql": 2, "mariadb": 2}
 
 
