@@ -21,6 +21,7 @@ from core.chunked_load import ChunkedLoads, FanOut
 from core.clock import utc_now
 from core.ingestion import Ingestion
 from core.load_requests import LOAD, LoadRequests
+from core.loads import Loads
 from core.ports import BlobStore
 from core.readiness import Readiness
 from core.reports import Reports
@@ -97,15 +98,17 @@ def build_services(settings: Settings, dispatcher: TaskDispatcher | None = None,
     store = SqlLoadStore(engine, utc_now)
     ingestion = Ingestion(store, blobs, settings.batch_size)
     chunked_loads = ChunkedLoads(ingestion, store, blobs, settings.load_chunk_bytes, fan_out)
+    loads = Loads(ingestion, chunked_loads)
     backups = Backups(SqlTableRows(engine), SqlTableReplacer(engine), AvroCodec(), blobs, store, settings.batch_size)
     registry_engine = task_registry_engine(settings, engine)
     registry = build_task_registry(settings, registry_engine)
     dispatcher = dispatcher or CeleryDispatcher(make_celery(settings))
-    handlers = {LOAD: chunked_loads.run, BACKUP: backups.backup, RESTORE: backups.restore}
+    handlers = {LOAD: loads.run, BACKUP: backups.backup, RESTORE: backups.restore}
     tasks = Tasks(registry, dispatcher, handlers, utc_now, new_id, lease_seconds=settings.task_lease_seconds)
     rows = SqlRowReader(engine)
     return Services(
         ingestion=ingestion,
+        loads=loads,
         chunked_loads=chunked_loads,
         reports=Reports(SqlReportQueries(engine)),
         rows=rows,

@@ -175,7 +175,8 @@ def _changed() -> ChunksDisagree:
 
 
 class ChunkedLoads:
-    """The `load` task for one table, split into chunks when the file is large and a fan-out is wired."""
+    """One table's file loaded in chunks by several workers: cut, scanned, committed, combined (see the
+    module's docstring). Whether a load goes this way is planned in core.loads."""
 
     def __init__(self, ingestion: Ingestion, store: LoadStore, blobs: BlobStore, chunk_bytes: int,
                  fan_out: FanOut | None = None) -> None:
@@ -187,16 +188,14 @@ class ChunkedLoads:
         self.chunk_bytes = chunk_bytes
         self._fan_out = fan_out
 
-    def run(self, task_id: str, on_progress: ProgressCallback | None = None, *, table: str,
-            blob: str | None = None, start: int = 0, limit: int | None = None) -> dict | Continues:
-        """The summary, as Ingestion.run gives it; CONTINUES when the load goes on in chunks, whose
-        last step records the load's end."""
-        if self._fan_out is not None and table != "all" and not start and limit is None:
-            file = self.split(blob or Table.from_name(table).file_name)
-            if len(file.starts) > 1:
-                self._fan_out.start(task_id, table, file)
-                return CONTINUES
-        return self._ingestion.run(task_id, on_progress, table=table, blob=blob, start=start, limit=limit)
+    @property
+    def fans_out(self) -> bool:
+        """Whether chunks can go to other workers (a fan-out is wired): else a file loads in one task."""
+        return self._fan_out is not None
+
+    def start(self, task_id: str, table: Table, file: ChunkedFile) -> None:
+        """Hands the chunks' scans to the workers; the last chunk's step records the load's end."""
+        self._fan_out.start(task_id, table.value, file)
 
     def _version(self, name: str) -> tuple[int, str]:
         info = next((b for b in self._blobs.list(name) if b.name == name), None)

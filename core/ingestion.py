@@ -12,16 +12,11 @@ from core.errors import InvalidRequest
 from core.ports import BatchWrite, BlobStore, LoadStore
 from core.progress import Progress, ProgressCallback
 from core.seen_ids import SeenIds
-from core.summary import COUNTS, BatchSummary, LoadSummary
+from core.summary import BatchSummary, LoadSummary
 from core.validation import BatchValidator, Checks
 from domain.tables import LOAD_ORDER, Table
 
 log = logging.getLogger(__name__)
-
-
-def _grand_total(summaries: list[LoadSummary]) -> dict:
-    """Counts over every table."""
-    return {key: sum(getattr(s, key) for s in summaries) for key in COUNTS}
 
 
 class Ingestion:
@@ -60,16 +55,6 @@ class Ingestion:
 
             summaries.append(self.load_blob(table, task_id, on_progress=overall))
         return summaries
-
-    def run(self, task_id: str, on_progress: ProgressCallback | None = None, *, table: str,
-            blob: str | None = None, start: int = 0, limit: int | None = None) -> dict:
-        """The `load` task: primitive arguments in, the summary as plain data out."""
-        if table == "all":
-            summaries = self.load_all(task_id, on_progress)
-            return {"tables": [s.as_dict() for s in summaries], "total": _grand_total(summaries)}
-        summary = self.load_blob(Table.from_name(table), task_id, blob, start=start, limit=limit,
-                                 on_progress=on_progress)
-        return summary.as_dict()
 
     def load_stream(self, table: Table, stream: BinaryIO, *, source: str, task_id: str,
                     bytes_total: int | None = None, start: int = 0, limit: int | None = None,

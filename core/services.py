@@ -10,6 +10,7 @@ from core.batch_insert import BatchInsert
 from core.chunked_load import ChunkedLoads
 from core.ingestion import Ingestion
 from core.load_requests import LoadRequests
+from core.loads import Loads
 from core.ports import BlobStore, RowReader
 from core.readiness import Readiness
 from core.reports import Reports
@@ -19,7 +20,8 @@ from core.tasks import Tasks
 @dataclass(frozen=True)
 class Services:
     ingestion: Ingestion
-    chunked_loads: ChunkedLoads  # the load task: one table's file in chunks over several workers
+    loads: Loads  # the load task, whatever its shape
+    chunked_loads: ChunkedLoads  # the steps of a load in chunks over several workers
     reports: Reports
     rows: RowReader
     blobs: BlobStore

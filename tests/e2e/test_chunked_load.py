@@ -114,8 +114,8 @@ def test_ids_repeated_across_chunks_go_to_their_first_valid_row_as_in_one_load(c
     services = build_services(reference)
     services.upgrade_schema()
     for table in ("departments", "jobs"):
-        services.ingestion.run("parents", table=table)
-    one = services.ingestion.run("one", table="hired_employees", blob="twice.csv")
+        services.loads.run("parents", table=table)
+    one = services.loads.run("one", table="hired_employees", blob="twice.csv")
 
     chunked_total, one_total = status["result"]["total"], one["total"]
     assert chunked_total["processed"] == one_total["processed"] == 2 * 1999

@@ -6,7 +6,9 @@ from datetime import datetime
 
 import pytest
 
+from core.chunked_load import ChunkedLoads
 from core.ingestion import Ingestion
+from core.loads import Loads
 from core.summary import LoadSummary
 from domain.entities import Department, Job
 from domain.tables import Table
@@ -33,6 +35,12 @@ def blobs() -> FakeBlobStore:
 @pytest.fixture
 def ingestion(store, blobs, clock) -> Ingestion:
     return Ingestion(store, blobs, batch_size=1000, clock=clock)
+
+
+@pytest.fixture
+def loads(ingestion, store, blobs) -> Loads:
+    """The load task's one entry, with no fan-out: every load runs in its task."""
+    return Loads(ingestion, ChunkedLoads(ingestion, store, blobs, 1_000_000))
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 
 from core.chunked_load import ChunkCommit, ChunkedFile, ChunkedLoads, ChunkScan, ChunksDisagree
 from core.ingestion import Ingestion
+from core.loads import Loads
 from core.tasks import CONTINUES
 from domain.tables import Table
 from tests.unit.fakes import FakeBlobStore, FakeLoadStore
@@ -50,17 +51,17 @@ def _store() -> FakeLoadStore:
     return store
 
 
-def _chunked(body: bytes, chunk_bytes: int) -> tuple[ChunkedLoads, InlineFanOut, FakeLoadStore, FakeBlobStore]:
+def _chunked(body: bytes, chunk_bytes: int) -> tuple[Loads, InlineFanOut, FakeLoadStore, FakeBlobStore]:
     store, blobs, fan_out = _store(), FakeBlobStore({NAME: body}), InlineFanOut()
     ingestion = Ingestion(store, blobs, batch_size=7, clock=lambda: datetime(2021, 1, 1))
     fan_out.loads = ChunkedLoads(ingestion, store, blobs, chunk_bytes, fan_out)
-    return fan_out.loads, fan_out, store, blobs
+    return Loads(ingestion, fan_out.loads), fan_out, store, blobs
 
 
 def _single(body: bytes) -> tuple[dict, FakeLoadStore]:
-    store = _store()
-    ingestion = Ingestion(store, FakeBlobStore({NAME: body}), batch_size=7, clock=lambda: datetime(2021, 1, 1))
-    return ingestion.run("single", table=E.value), store
+    store, blobs = _store(), FakeBlobStore({NAME: body})
+    ingestion = Ingestion(store, blobs, batch_size=7, clock=lambda: datetime(2021, 1, 1))
+    return Loads(ingestion, ChunkedLoads(ingestion, store, blobs, 1)).run("single", table=E.value), store
 
 
 def _messy_file(rows: int = 400, seed: int = 7) -> bytes:
@@ -99,7 +100,8 @@ def test_chunks_committed_in_any_order_give_the_rows_rejections_and_totals_of_on
     assert numbers == list(range(1, len(numbers) + 1))
     assert sum(b.processed < 7 for b in store.landed("chunked", E)) >= result["chunks"] - 1
     assert fan_out.last_progress.rows_done == 400 and fan_out.last_progress.bytes_done == len(body)
-    assert [plan.first_line for plan in fan_out.plans][:2] == [0, body[:loads.split(NAME).starts[1]].count(b"\n")]
+    second = fan_out.loads.split(NAME).starts[1]
+    assert [plan.first_line for plan in fan_out.plans][:2] == [0, body[:second].count(b"\n")]
     assert fan_out.plans[0].lines_total == body.count(b"\n")  # the last chunk's lines included
 
 
@@ -128,8 +130,8 @@ def test_a_chunk_run_again_commits_nothing_twice():
 
 def test_cuts_fall_just_after_line_ends_and_a_small_file_is_one_chunk():
     body = _messy_file()
-    loads, *_ = _chunked(body, chunk_bytes=1000)
-    starts = loads.split(NAME).starts
+    _, fan_out, *_ = _chunked(body, chunk_bytes=1000)
+    starts = fan_out.loads.split(NAME).starts
     assert starts[0] == 0 and starts == sorted(set(starts))
     assert all(body[cut - 1:cut] == b"\n" for cut in starts[1:])
     assert abs(len(starts) - len(body) / 1000) <= 1
