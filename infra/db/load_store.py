@@ -23,7 +23,7 @@ _BATCHES_PER_COMMIT = {"sqlite": 25}
 # The server's own work on a batch (index inserts) runs on a backend of its own while the next batch is
 # validated: a second batch in flight keeps the server busy meanwhile. SQLite has one writer: its batches
 # queue. Documentation/benchmarks.md has the figures behind both numbers.
-_COMMITS_IN_FLIGHT = {"postgresql": 2, "mysql": 2, "mariadb": 2}
+_COMMITS_IN_FLIGHT = {"postgresql": 3, "mysql": 2, "mariadb": 2}
 
 
 class SqlLoadStore:
