@@ -94,6 +94,7 @@ def run(data: Path, processes: int, chunk_bytes: int, tmp: Path) -> dict:
                 time.sleep(0.1)
             seconds = time.perf_counter() - started
             peak_rss_mb = _pool_peak_rss_mb(worker)
+            status_bytes, status_ms = _status_answer(settings, task_id)
         finally:
             _stop(worker)
             client = redis.Redis.from_url(REDIS)
@@ -105,7 +106,23 @@ def run(data: Path, processes: int, chunk_bytes: int, tmp: Path) -> dict:
     chunks = record.result.get("chunks", 1)
     return {"processes": processes, "chunks": chunks, "seconds": round(seconds, 2), "peak_rss_mb": peak_rss_mb,
             "rows_per_second": round(total["processed"] / seconds), "processed": total["processed"],
-            "inserted": total["inserted"], "errors": total["errors"]}
+            "inserted": total["inserted"], "errors": total["errors"], "status_bytes": status_bytes,
+            "status_ms": status_ms}
+
+
+def _status_answer(settings: dict[str, str], task_id: str) -> tuple[int, float]:
+    """The size of GET /task-status/<id> for the finished load, and its median time of 20, answered by the
+    service's own app (in this process, no network)."""
+    from main import create_app
+
+    client = create_app(Settings.from_env(settings, env_file=None)).test_client()
+    times, size = [], 0
+    for _ in range(20):
+        started = time.perf_counter()
+        answer = client.get(f"/task-status/{task_id}")
+        times.append((time.perf_counter() - started) * 1000)
+        size = len(answer.get_data())
+    return size, round(sorted(times)[len(times) // 2], 2)
 
 
 def main() -> None:
