@@ -30,8 +30,11 @@ def _by_rule(parse: Callable[[str, str], Any], texts: tuple[str, ...]) -> list[A
 
 
 def id_column(texts: tuple[str, ...]) -> list[int | None]:
-    stripped = list(map(str.strip, texts))
-    digits = "".join(stripped)  # blanks add nothing; they become None below
+    digits = "".join(texts)  # blanks add nothing; they become None below
+    # Digits alone have nothing to trim; anything else is trimmed first.
+    stripped = texts if digits.isdigit() else list(map(str.strip, texts))
+    if stripped is not texts:
+        digits = "".join(stripped)
     if not (digits.isdigit() and digits.isascii() and max(map(len, stripped)) <= 9):
         return _by_rule(parse_id, texts)
     # Nine digits at most: never above MAX_ID. Blanks are read as 0, which is not an id either.
@@ -92,9 +95,10 @@ class ColumnRules:
         if not batch:
             return []
         count = self._count
-        blank = [""] * count  # a row of the wrong length parses as blanks, hence None
-        shaped = [fields if len(fields) == count else blank for fields in batch]
-        parsed = [column(texts) for column, texts in zip(self._columns, zip(*shaped))]
+        if len(set(map(len, batch))) != 1 or len(batch[0]) != count:
+            blank = [""] * count  # a row of the wrong length parses as blanks, hence None
+            batch = [fields if len(fields) == count else blank for fields in batch]
+        parsed = [column(texts) for column, texts in zip(self._columns, zip(*batch))]
         rows: list[tuple | None] = list(map(tuple.__new__, repeat(self._entity), zip(*parsed)))
         for values in parsed:
             if None in values:

@@ -37,15 +37,13 @@ def present_ids(conn: sa.Connection, column: sa.Column, ids: list[int]) -> set[i
 # --- SQLite ------------------------------------------------------------------------------------------
 
 def sqlite_executemany(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], _lines: Sequence[str] = ()) -> int:
-    """One executemany of `INSERT … ON CONFLICT DO NOTHING`: rowcount counts only the rows that went in."""
+    """One executemany of `INSERT … ON CONFLICT DO NOTHING`: rowcount counts only the rows that went in.
+    Datetimes go as they are: the SQLite engine turns each into SQLAlchemy's own text form in C
+    (infra.db.engine), so every reader sees one form."""
     if not rows:
         return 0
-    columns = list(table.c)
-    moments = [i for i, column in enumerate(columns) if isinstance(column.type, sa.DateTime)]
-    for at in moments:  # SQLAlchemy's own storage format for SQLite DATETIME, so every reader sees one form
-        rows = [(*row[:at], row[at].isoformat(" ", "microseconds"), *row[at + 1:]) for row in rows]
-    names = ", ".join(f'"{c.name}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
+    names = ", ".join(f'"{c.name}"' for c in table.c)
+    marks = ", ".join("?" for _ in table.c)
     statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING'
     return conn.exec_driver_sql(statement, rows).rowcount
 

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
+from datetime import datetime
+from operator import methodcaller
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -13,6 +16,7 @@ from infra.db.odbc import odbc_options, refuse_unknown_driver
 _TRUSTED_FOR_SECONDS = 5.0
 _SQLITE_CACHE_KIB = 24 * 1024
 _SQLITE_WAL_PAGES = 10_000  # of 4 KiB
+_SQLITE_DATETIME = methodcaller("isoformat", " ", "microseconds")
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -71,6 +75,10 @@ def _ping_when_idle(engine: sa.Engine) -> None:
 
 
 def _sqlite_engine(url: sa.URL) -> sa.Engine:
+    # SQLAlchemy's storage form of a DateTime on SQLite, `YYYY-MM-DD HH:MM:SS.ffffff`, written by the sqlite3
+    # module itself for a datetime that reaches it unconverted (the bulk path's rows): one C call a value.
+    # SQLAlchemy converts its own parameters before they reach the driver, so nothing else changes.
+    sqlite3.register_adapter(datetime, _SQLITE_DATETIME)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, connect_args={"timeout": 30})
