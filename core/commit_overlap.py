@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 class OrderedCommits:
     """Commits batches on threads of their own while the next ones are validated, so the database's
     time and Python's overlap. Batches go in groups of the store's batches_per_commit, up to the store's
-    commits_in_flight groups at once, each on its own connection; results are taken in order.
+    commits_in_flight groups at once, each on its own connection; results are taken in order. A store
+    that wants none in flight is committed in turn, in the loading thread.
 
     A failure stops the load: the groups already sent still finish (each lands whole or not at all),
     and a re-run skips every batch recorded and commits the rest, gaps included."""
@@ -25,8 +26,11 @@ class OrderedCommits:
         self._landed = landed
         self._pending: list[BatchWrite] = []
         self._in_flight: deque[tuple[Future[list[BatchSummary]], int]] = deque()
-        self._limit = max(1, store.commits_in_flight)
-        self._threads = ThreadPoolExecutor(max_workers=self._limit, thread_name_prefix="commit")
+        self._limit = store.commits_in_flight
+        # No thread where the store's writes need the interpreter all along (SQLite gives it up and takes
+        # it back for each row): a thread of their own would only take turns with validation.
+        self._threads = (ThreadPoolExecutor(max_workers=self._limit, thread_name_prefix="commit")
+                         if self._limit else None)
 
     def add(self, write: BatchWrite) -> None:
         self._pending.append(write)
@@ -39,14 +43,18 @@ class OrderedCommits:
         self._landed([recorded], recorded.processed)
 
     def _send(self) -> None:
-        if self._pending:
-            if any(future.done() and future.exception() for future, _ in self._in_flight):
-                self._settle_all()  # raises at the first failed group, in order: nothing more is sent
-            if len(self._in_flight) >= self._limit:
-                self._settle_oldest()
-            writes, self._pending = self._pending, []
-            self._in_flight.append((self._threads.submit(self._store.commit_batches, writes),
-                                    sum(w.processed for w in writes)))
+        if not self._pending:
+            return
+        writes, self._pending = self._pending, []
+        rows = sum(w.processed for w in writes)
+        if self._threads is None:
+            self._landed(self._store.commit_batches(writes), rows)
+            return
+        if any(future.done() and future.exception() for future, _ in self._in_flight):
+            self._settle_all()  # raises at the first failed group, in order: nothing more is sent
+        if len(self._in_flight) >= self._limit:
+            self._settle_oldest()
+        self._in_flight.append((self._threads.submit(self._store.commit_batches, writes), rows))
 
     def _settle_oldest(self) -> None:
         future, rows = self._in_flight.popleft()
@@ -65,7 +73,8 @@ class OrderedCommits:
                 self._send()
                 self._settle_all()
         finally:
-            self._threads.shutdown(wait=True)
+            if self._threads is not None:
+                self._threads.shutdown(wait=True)
             for future, _ in self._in_flight:  # groups still under way when the load stopped
                 if future.exception() is not None:
                     log.warning("a batch group in flight failed too", exc_info=future.exception())

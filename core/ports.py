@@ -57,8 +57,9 @@ class LoadStore(Protocol):
     # How many batches the store commits in one transaction (each still counted and recorded alone):
     # more where a commit is dear (SQLite rewrites the index pages a transaction touched).
     batches_per_commit: int
-    # How many of those transactions may be under way at once, each on its own connection: more where
-    # the server does the work of a COPY on a core of its own (PostgreSQL), one where writers queue.
+    # How many of those transactions may be under way at once, each on its own connection, while the next
+    # batches are checked: more where the server works on a core of its own (PostgreSQL), none where the
+    # writes need this process's interpreter (SQLite): those are committed in turn.
     commits_in_flight: int
 
     def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]:

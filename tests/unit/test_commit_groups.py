@@ -88,3 +88,30 @@ def test_a_failure_with_commits_in_flight_lets_them_land_and_a_rerun_fills_the_g
     assert (summary.batches, summary.totals()["inserted"]) == (7, 7)
     assert [b.batch for b in store.landed("t4", Table.DEPARTMENTS)] == [1, 2, 3, 4, 5, 6, 7]
     assert [row[0] for row in store.rows(Table.DEPARTMENTS)] == [1, 2, 3, 4, 5, 6, 7]
+
+
+class _ThreadNoting(FakeLoadStore):
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        self.threads: set[str] = set()
+
+    def commit_batches(self, writes):
+        self.threads.add(threading.current_thread().name)
+        return super().commit_batches(writes)
+
+
+def test_a_store_that_wants_no_commit_in_flight_commits_each_group_in_turn_in_the_loading_thread():
+    store = _ThreadNoting(batches_per_commit=3, commits_in_flight=0)
+    summary, progress = _load(store, "t5")
+    assert store.threads == {threading.current_thread().name}
+    assert store.commit_groups == [[1, 2, 3], [4, 5, 6], [7]] and progress == [3, 6, 7]
+    assert (summary.batches, summary.totals()["inserted"]) == (7, 7)
+
+
+def test_a_failure_in_turn_stops_the_load_and_a_rerun_fills_the_rest():
+    store = _ThreadNoting(fail_on_commit=2, commits_in_flight=0)
+    with pytest.raises(StoreUnavailable):
+        _load(store, "t6")
+    assert sorted(store.recorded_batches("t6", Table.DEPARTMENTS)) == [1]
+    summary, _ = _load(store, "t6")
+    assert [b.batch for b in store.landed("t6", Table.DEPARTMENTS)] == [1, 2, 3, 4, 5, 6, 7]
