@@ -286,6 +286,15 @@ class ChunkedLoads:
         as_scanned.finish()
         return summary.as_dict()
 
+    def finish(self, table: Table, file: ChunkedFile, task_id: str, parts: list[dict],
+               on_progress: ProgressCallback) -> dict:
+        """The load's result, once every chunk has committed; its last progress figure said."""
+        result, progress = self.combine(table, file, task_id, parts)
+        on_progress(progress)
+        log.info("load finished", extra={"table": table.value, "source": file.name, "chunks": len(parts),
+                                         **result["total"]})
+        return result
+
     @staticmethod
     def combine(table: Table, file: ChunkedFile, task_id: str, parts: list[dict]) -> tuple[dict, Progress]:
         """The chunks' summaries as one load's, and the load's last progress."""

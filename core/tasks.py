@@ -309,6 +309,24 @@ class Tasks:
             self._progress_unrecorded.discard(task_id)
             log.info("progress is recorded again")
 
+    def run_step(self, task_id: str, step: Callable[[Callable[[Progress], None]], Any], *, attempt: int = 1,
+                 attempts: int = 1, ends_task: bool = False) -> Any:
+        """One step of work a task handed on (see Continues), such as a chunk of a load: run under the
+        task's lease with its progress recorded. A store that is away is worth another attempt, shown as
+        RETRY, as for a whole task (RetryLater); the step that ends the task records its result."""
+        with self.holding_on(task_id):
+            try:
+                result = step(lambda progress: self.record_progress(task_id, progress))
+            except StoreUnavailable as error:
+                if attempt < attempts:
+                    self._write_end(self._registry.retrying, task_id, f"a step, attempt {attempt} of {attempts}: "
+                                                                      f"{error}")
+                    raise RetryLater(str(error)) from error
+                raise
+        if ends_task and result is not CONTINUES:
+            self.record_success(task_id, result)
+        return result
+
     def record_success(self, task_id: str, result: Any) -> None:
         self._write_end(self._registry.succeeded, task_id, result, self._clock())
 

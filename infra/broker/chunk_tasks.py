@@ -1,19 +1,17 @@
 """The Celery tasks of a load split into chunks (see core.chunked_load): unpack, call the use case, hand on.
 
-A database or registry that is away is worth another attempt, as for a whole load. Chunk results come
-back in the order of the chunks (the Redis backend keeps a chord's results in order)."""
+Each step runs through core (Tasks.run_step): a database that is away is worth another attempt, shown as
+RETRY, as for a whole load. Chunk results come back in the order of the chunks (the Redis backend keeps a
+chord's results in order)."""
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
-from typing import Iterator
 
 from celery import Task, shared_task
 from flask import current_app
 
 from core.chunked_load import ChunkCommit, ChunkedFile, ChunkScan
-from core.errors import StoreUnavailable
-from core.tasks import CONTINUES
+from core.tasks import RetryLater
 from domain.tables import Table
 from infra.broker.fan_out import CHUNKS_FAILED, COMMIT_CHUNK, COMMIT_CHUNKS, FINISH_CHUNKS, SCAN_CHUNK
 from infra.broker.tasks import ATTEMPTS, logged_as, retry_later
@@ -25,55 +23,44 @@ def _services():
     return current_app.extensions["services"]
 
 
-@contextmanager
-def _step(task: Task, task_id: str) -> Iterator[None]:
-    """One step of a chunked load: logged with the load's id, keeping the load's lease alive while it
-    runs, tried again while the store is away."""
-    with logged_as(task_id), _services().tasks.holding_on(task_id):
+def _run(task: Task, task_id: str, step, *, ends_task: bool = False):
+    """One step of a chunked load, logged with the load's id; core runs it (lease, progress, RETRY, the
+    load's end) and says when it is worth another attempt."""
+    with logged_as(task_id):
         try:
-            yield
-        except StoreUnavailable as error:
+            return _services().tasks.run_step(task_id, step, attempt=task.request.retries + 1, attempts=ATTEMPTS,
+                                              ends_task=ends_task)
+        except RetryLater as error:
             raise retry_later(task, error) from error
-
-
-def _progress(task_id: str):
-    tasks = _services().tasks
-    return lambda progress: tasks.record_progress(task_id, progress)
 
 
 @shared_task(name=SCAN_CHUNK, bind=True, max_retries=ATTEMPTS, ignore_result=False)
 def scan_chunk(self, task_id: str, table: str, file: dict, index: int) -> dict:
-    with _step(self, task_id):
-        return _services().chunked_loads.scan(Table.from_name(table), ChunkedFile.from_dict(file), index).as_dict()
+    loads = _services().chunked_loads
+    return _run(self, task_id, lambda _: loads.scan(Table.from_name(table), ChunkedFile.from_dict(file),
+                                                    index).as_dict())
 
 
 @shared_task(name=COMMIT_CHUNKS, bind=True, max_retries=ATTEMPTS, ignore_result=False)
 def commit_chunks(self, scans: list[dict], task_id: str, table: str, file: dict) -> None:
-    with _step(self, task_id):
-        result = _services().chunked_loads.after_scans(task_id, Table.from_name(table), ChunkedFile.from_dict(file),
-                                                       [ChunkScan.from_dict(scan) for scan in scans],
-                                                       _progress(task_id))
-        if result is not CONTINUES:
-            _services().tasks.record_success(task_id, result)
+    loads = _services().chunked_loads
+    _run(self, task_id, lambda progress: loads.after_scans(
+        task_id, Table.from_name(table), ChunkedFile.from_dict(file), [ChunkScan.from_dict(s) for s in scans],
+        progress), ends_task=True)
 
 
 @shared_task(name=COMMIT_CHUNK, bind=True, max_retries=ATTEMPTS, ignore_result=False)
 def commit_chunk(self, task_id: str, table: str, file: dict, plan: dict) -> dict:
-    with _step(self, task_id):
-        return _services().chunked_loads.commit(task_id, Table.from_name(table), ChunkedFile.from_dict(file),
-                                                ChunkCommit.from_dict(plan), _progress(task_id))
+    loads = _services().chunked_loads
+    return _run(self, task_id, lambda progress: loads.commit(
+        task_id, Table.from_name(table), ChunkedFile.from_dict(file), ChunkCommit.from_dict(plan), progress))
 
 
 @shared_task(name=FINISH_CHUNKS, bind=True, max_retries=ATTEMPTS, ignore_result=False)
 def finish_chunks(self, parts: list[dict], task_id: str, table: str, file: dict) -> None:
-    services = _services()
-    with _step(self, task_id):
-        result, progress = services.chunked_loads.combine(Table.from_name(table), ChunkedFile.from_dict(file),
-                                                          task_id, parts)
-        services.tasks.record_progress(task_id, progress)
-        services.tasks.record_success(task_id, result)
-        counts = {k: v for k, v in result["total"].items() if k != "error_ids"}
-        log.info("load finished", extra={"table": table, "source": file["name"], "chunks": len(parts), **counts})
+    loads = _services().chunked_loads
+    _run(self, task_id, lambda progress: loads.finish(Table.from_name(table), ChunkedFile.from_dict(file),
+                                                      task_id, parts, progress), ends_task=True)
 
 
 @shared_task(name=CHUNKS_FAILED)

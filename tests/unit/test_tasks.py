@@ -6,9 +6,9 @@ from itertools import count
 
 import pytest
 
-from core.errors import BrokerUnavailable, NotFound
+from core.errors import BrokerUnavailable, NotFound, StoreUnavailable
 from core.progress import Progress
-from core.tasks import CONTINUES, TaskRecord, Tasks, TaskState
+from core.tasks import CONTINUES, RetryLater, TaskRecord, Tasks, TaskState
 from domain.tables import Table
 from tests.unit.fakes import FakeDispatcher, FakeTaskRegistry
 
@@ -169,3 +169,46 @@ def test_the_brief_form_keeps_totals_and_drops_what_grows_with_the_file(tasks):
                      "total": {"processed": 3, "errors": 1, "error_ids": [9]}}
     assert record.as_brief_dict()["result"] == {"table": "jobs", "total": {"processed": 3, "errors": 1}}
     assert record.as_dict()["result"]["batches"] == [{"batch": 1}]
+
+
+# --- steps of work handed on (a load in chunks) ---------------------------------------------------
+
+def _handed_on(tasks: Tasks) -> str:
+    task_id = tasks.submit("hand_on", {})
+    assert tasks.run(task_id, "hand_on", {}) is CONTINUES
+    return task_id
+
+
+def test_a_step_records_its_progress_and_the_last_step_the_tasks_end(tasks):
+    task_id = _handed_on(tasks)
+
+    def scan(progress):
+        progress(Progress("hired_employees", 10, 100, 1000))
+        return {"rows": 10}
+
+    assert tasks.run_step(task_id, scan) == {"rows": 10}
+    record = tasks.status(task_id)
+    assert record.state is TaskState.STARTED and record.progress["rows_done"] == 10
+    tasks.run_step(task_id, lambda progress: {"total": {"processed": 10}}, ends_task=True)
+    record = tasks.status(task_id)
+    assert record.state is TaskState.SUCCESS and record.result == {"total": {"processed": 10}}
+
+
+def test_a_step_that_hands_on_again_does_not_end_the_task(tasks):
+    task_id = _handed_on(tasks)
+    assert tasks.run_step(task_id, lambda progress: CONTINUES, ends_task=True) is CONTINUES
+    assert tasks.status(task_id).state is TaskState.STARTED
+
+
+def test_a_step_that_meets_a_store_away_shows_retry_until_its_attempts_are_spent(tasks):
+    task_id = _handed_on(tasks)
+
+    def away(progress):
+        raise StoreUnavailable("the database is unavailable")
+
+    with pytest.raises(RetryLater):
+        tasks.run_step(task_id, away, attempt=1, attempts=3)
+    record = tasks.status(task_id)
+    assert record.state is TaskState.RETRY and record.error == "a step, attempt 1 of 3: the database is unavailable"
+    with pytest.raises(StoreUnavailable):
+        tasks.run_step(task_id, away, attempt=3, attempts=3)  # the chord's error callback records the failure
