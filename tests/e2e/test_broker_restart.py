@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from config import PROJECT_DIR
 from tests.conftest import unavailable
 from tests.e2e.conftest import _environment, empty_database
-from tests.e2e.test_worker_loss import ROWS, _employees, _generate, _logged_rejections
+from tests.e2e.test_worker_loss import _generate, assert_loaded_exactly
 from tests.net import free_port
 
 LEASE_SECONDS = 10  # short, so a test waits seconds for a lapse; the rules are the same at 60
@@ -191,13 +191,7 @@ def _load_through_a_fault(tmp_path, challenge_dir, database_url, redis_url, faul
         status = service.wait(lambda: service.finished(task_id), "the load to finish", WITHIN)
         took = time.monotonic() - fault_over
         assert status["state"] == "SUCCESS", (status, service.log())
-        ids = _employees(engine)
-        assert len(ids) == len(expected) and set(ids) == expected
-        employees = next(t for t in status["result"]["tables"] if t["table"] == "hired_employees")
-        assert employees["total"]["processed"] == ROWS
-        assert employees["total"]["inserted"] + employees["total"]["already_exists"] == len(expected)
-        assert employees["total"]["errors"] == ROWS - len(expected)
-        assert _logged_rejections(engine, task_id) == ROWS - len(expected)
+        assert_loaded_exactly(engine, status, task_id, expected)
         for table in ("departments", "jobs"):
             loaded = next(t for t in status["result"]["tables"] if t["table"] == table)["total"]
             assert _count(engine, table) == loaded["inserted"] == loaded["processed"] - loaded["errors"]

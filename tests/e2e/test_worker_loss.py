@@ -88,6 +88,18 @@ def _logged_rejections(engine: sa.Engine, task_id: str) -> int:
                             {"t": task_id}).scalar_one()
 
 
+def assert_loaded_exactly(engine: sa.Engine, status: dict, task_id: str, expected: set[int]) -> None:
+    """The load ended SUCCESS with every valid employee once, every other row rejected and logged once."""
+    assert status["state"] == "SUCCESS", status
+    ids = _employees(engine)
+    assert len(ids) == len(expected) and set(ids) == expected
+    employees = next(t for t in status["result"]["tables"] if t["table"] == "hired_employees")
+    assert employees["total"]["processed"] == ROWS
+    assert employees["total"]["inserted"] + employees["total"]["already_exists"] == len(expected)
+    assert employees["total"]["errors"] == ROWS - len(expected)
+    assert _logged_rejections(engine, task_id) == ROWS - len(expected)
+
+
 def _pool_children(worker: subprocess.Popen) -> list[int]:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(worker.pid)], capture_output=True, text=True).stdout
     return [int(pid) for pid in out.split()]
@@ -111,13 +123,7 @@ def _kill_mid_load_and_check(tmp: Path, env: dict[str, str], database_url: str, 
             processes.worker()
         status = _wait(lambda: _finished(f"{base}/task-status/{task_id}"), "the task to finish", processes)
         assert status["state"] == "SUCCESS", (status, processes.tail())
-        ids = _employees(engine)
-        assert len(ids) == len(expected) and set(ids) == expected
-        employees = next(t for t in status["result"]["tables"] if t["table"] == "hired_employees")
-        assert employees["total"]["processed"] == ROWS
-        assert employees["total"]["inserted"] + employees["total"]["already_exists"] == len(expected)
-        assert employees["total"]["errors"] == ROWS - len(expected)
-        assert _logged_rejections(engine, task_id) == ROWS - len(expected)
+        assert_loaded_exactly(engine, status, task_id, expected)
         engine.dispose()
         if restart_worker:
             assert "re-queued tasks a dead worker left unfinished" in processes.tail()

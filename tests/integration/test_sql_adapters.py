@@ -14,20 +14,12 @@ from core.summary import BatchSummary
 from domain.entities import Department, Employee, Job
 from domain.rejections import Rejection
 from domain.tables import Table
-from infra.db.engine import create_engine
 from infra.db.load_store import SqlLoadStore
 from infra.db.report_queries import SqlReportQueries
 from infra.db.row_reader import SqlRowReader
 from infra.db.schema import departments, hired_employees, jobs, load_batches, rejected_rows
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, 123456)
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = create_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from core.batch_insert import BatchInsert
 from core.ingestion import Ingestion
 from domain.log_text import unescaped
 from domain.tables import Table
-from infra.db.engine import create_engine
 from infra.db.load_store import SqlLoadStore
 from infra.db.schema import departments, rejected_rows
 from infra.storage.local import LocalBlobStore
@@ -43,13 +42,6 @@ field_bytes = st.binary(max_size=300).map(lambda b: bytes(c for c in b if c not 
 def is_a_name(text: str) -> bool:
     trimmed = text.strip()
     return 0 < len(trimmed) <= 255 and not NOT_TEXT.search(trimmed)
-
-
-@pytest.fixture
-def engine(database_url):
-    engine = create_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

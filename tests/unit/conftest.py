@@ -12,7 +12,7 @@ from core.loads import Loads
 from core.summary import LoadSummary
 from domain.entities import Department, Job
 from domain.tables import Table
-from tests.unit.fakes import FakeBlobStore, FakeLoadStore
+from tests.unit.fakes import FakeBlobStore, FakeDispatcher, FakeLoadStore, FakeTaskRegistry
 
 NOW = datetime(2024, 5, 1, 12, 0, 0)
 
@@ -20,6 +20,16 @@ NOW = datetime(2024, 5, 1, 12, 0, 0)
 @pytest.fixture
 def clock():
     return lambda: NOW
+
+
+@pytest.fixture
+def registry() -> FakeTaskRegistry:
+    return FakeTaskRegistry()
+
+
+@pytest.fixture
+def dispatcher() -> FakeDispatcher:
+    return FakeDispatcher()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from core.errors import BrokerUnavailable, NotFound
 from core.leases import Heartbeat, Lease, gone_from_this_host, this_process
 from core.progress import Progress
 from core.tasks import CHUNKS_HOLDER, CONTINUES, END_WRITE_PAUSES, RetryLater, Tasks, TaskState
-from tests.unit.fakes import FakeDispatcher, FakeTaskRegistry
 
 START = datetime(2024, 5, 1, 12, 0, 0)
 LEASE = 60.0
@@ -36,16 +35,6 @@ class Clocks:
 @pytest.fixture
 def clocks() -> Clocks:
     return Clocks()
-
-
-@pytest.fixture
-def registry() -> FakeTaskRegistry:
-    return FakeTaskRegistry()
-
-
-@pytest.fixture
-def dispatcher() -> FakeDispatcher:
-    return FakeDispatcher()
 
 
 @pytest.fixture

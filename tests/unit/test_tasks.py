@@ -10,7 +10,6 @@ from core.errors import BrokerUnavailable, NotFound, StoreUnavailable
 from core.progress import Progress
 from core.tasks import CONTINUES, RetryLater, TaskRecord, Tasks, TaskState
 from domain.tables import Table
-from tests.unit.fakes import FakeDispatcher, FakeTaskRegistry
 
 START = datetime(2024, 5, 1, 12, 0, 0)
 
@@ -36,16 +35,6 @@ def refuse(task_id, on_progress, message=""):
 
 def hand_on(task_id, on_progress):
     return CONTINUES
-
-
-@pytest.fixture
-def registry() -> FakeTaskRegistry:
-    return FakeTaskRegistry()
-
-
-@pytest.fixture
-def dispatcher() -> FakeDispatcher:
-    return FakeDispatcher()
 
 
 @pytest.fixture
