@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from typing import Callable, Iterable, Sequence
 
 import sqlalchemy as sa
 
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
+from infra.db.written_lines import as_copy_csv
 
 RowWriter = Callable[[sa.Connection, sa.Table, Sequence[tuple], Sequence[str]], int]
 
@@ -69,30 +69,6 @@ def csv_text(rows: Iterable[Sequence]) -> str:
     return buffer.getvalue()
 
 
-# A line already in COPY's CSV form for each table, field by field: an id, a name with no quote or comma and
-# nothing to trim, a datetime in UTC (COPY ignores a Z for a column without time zone, and a row whose
-# datetime has another offset is written out again, converted).
-_FIELD_FORMS = {"id": "[0-9]+", "text": r'[^,"\s](?:[^,"\n]*[^,"\s])?',
-                "datetime": "[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,6})?Z?"}
-_WRITTEN_FORMS: dict[str, re.Pattern[str]] = {}
-
-
-def _form(column: sa.Column) -> str:
-    if isinstance(column.type, sa.DateTime):
-        return _FIELD_FORMS["datetime"]
-    return _FIELD_FORMS["id" if isinstance(column.type, sa.Integer) else "text"]
-
-
-def _as_written(table: sa.Table, lines: Sequence[str]) -> str | None:
-    """The rows as their input wrote them, one a line, when every line is already COPY's CSV: no Python
-    touches them one by one. None otherwise."""
-    form = _WRITTEN_FORMS.get(table.name)
-    if form is None:
-        form = _WRITTEN_FORMS[table.name] = re.compile("(?:" + ",".join(map(_form, table.c)) + "\n)*")
-    text = "\n".join(lines) + "\n"
-    return text if form.fullmatch(text) else None
-
-
 def copy_csv(cursor, table: sa.Table, rows: Iterable[Sequence], columns: Sequence[str] | None = None,
              text: str | None = None) -> None:
     """COPY of the rows (or of their text, already COPY's CSV) into the table, in the cursor's transaction."""
@@ -141,7 +117,7 @@ class PostgresCopy:
                 if count != len(keys):
                     raise ConcurrentWrite(f"{len(keys) - count} {key.table.name} rows this batch of {table.name} "
                                           "names were deleted after validation")
-            text = _as_written(table, lines) if len(lines) == len(rows) else None
+            text = as_copy_csv(table, lines) if len(lines) == len(rows) else None
             if present:
                 present = set(present)
                 kept = [at for at, row in enumerate(rows) if row[id_at] not in present]

@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.errors import StoreUnavailable
+from infra.db.written_lines import as_mysql_values
 
 # Bound parameters one statement may carry, per dialect (SQL Server stops at 2100).
 _MAX_PARAMS = {"postgresql": 65_000, "sqlite": 32_000, "mysql": 60_000, "mariadb": 60_000}
@@ -18,15 +19,22 @@ class ConcurrentWrite(StoreUnavailable):
     """Another writer changed the rows under this batch; running the batch again resolves it."""
 
 
-def insert_new_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], _lines: Sequence[str] = ()) -> int:
-    """Inserts the rows whose id is absent, leaving present ones as they are; returns the count inserted."""
+def insert_new_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], lines: Sequence[str] = ()) -> int:
+    """Inserts the rows whose id is absent, leaving present ones as they are; returns the count inserted.
+    `lines`, each row as its input wrote it, may spare writing the rows out again (MariaDB)."""
     if not rows:
         return 0
     dialect = conn.dialect.name
     per_statement = rows_per_statement(dialect, table)
+    if len(lines) != len(rows):
+        lines = ()
     inserted = 0
     for start in range(0, len(rows), per_statement):
-        inserted += _INSERTERS.get(dialect, _insert_where_absent)(conn, table, rows[start:start + per_statement])
+        end = start + per_statement
+        if dialect in ("mysql", "mariadb"):
+            inserted += _insert_ignore(conn, table, rows[start:end], lines[start:end])
+        else:
+            inserted += _INSERTERS.get(dialect, _insert_where_absent)(conn, table, rows[start:end])
     return inserted
 
 
@@ -59,17 +67,19 @@ def _mysql_literal(column: sa.Column, quote: Callable[[str], str]) -> Callable[[
     raise TypeError(f"no literal for {column.table.name}.{column.name} ({column.type})")
 
 
-def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple]) -> int:
-    """One multi-row `INSERT IGNORE` written as literals. The values are typed already (ints,
-    datetimes, text the driver escapes for the server's quoting mode); binding them as parameters
-    went through a dispatch per value, most of this path's time.
+def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], lines: Sequence[str] = ()) -> int:
+    """One multi-row `INSERT IGNORE` written as literals: from the input's own lines when they are already
+    in that form (infra.db.written_lines), else from the typed values (ints, datetimes, text the driver
+    escapes for the server's quoting mode); binding them as parameters went through a dispatch per value.
 
     INSERT IGNORE also turns a foreign-key failure into a skipped row, so the count is checked against
     the ids present in this same transaction: a mismatch fails the batch, which is retried."""
     driver = conn.connection.driver_connection
-    literals = [_mysql_literal(column, driver.escape) for column in table.c]
-    values = ",".join(["(" + ",".join([literal(value) if value is not None else "NULL"
-                                       for literal, value in zip(literals, row)]) + ")" for row in rows])
+    values = as_mysql_values(table, lines, lambda text: driver.escape(text)[1:-1])
+    if values is None:
+        literals = [_mysql_literal(column, driver.escape) for column in table.c]
+        values = ",".join(["(" + ",".join([literal(value) if value is not None else "NULL"
+                                           for literal, value in zip(literals, row)]) + ")" for row in rows])
     names = ",".join(f"`{column.name}`" for column in table.c)
     ids = [row[0] for row in rows]
     present = conn.execute(sa.select(sa.func.count()).where(table.c.id.in_(ids))).scalar_one()
@@ -98,6 +108,4 @@ def insert_where_absent(table: sa.Table, records: list[dict]) -> sa.Insert:
 _INSERTERS = {
     "postgresql": _insert_on_conflict(pg_insert),
     "sqlite": _insert_on_conflict(sqlite_insert),
-    "mysql": _insert_ignore,
-    "mariadb": _insert_ignore,
 }

@@ -69,10 +69,19 @@ AWKWARD_NAMES = ["O'Brien", 'say "hi"', "back\\slash \\' quote", "100% %s %(x)s"
                  "nul-free ✓ ñ 名前", "--; DROP TABLE departments; --", "\x1a ctrl-z"]
 
 
-def _round_trip(engine: sa.Engine) -> list[tuple]:
+# Names a batch may send as the file wrote them (no quote, comma or line break): the MariaDB and PostgreSQL
+# paths that take the input's own lines must escape them as the typed path does.
+WRITTEN_NAMES = [name for name in AWKWARD_NAMES if not set(name) & set('",\n\t')]
+
+
+def _round_trip(engine: sa.Engine, names: list[str] = AWKWARD_NAMES, as_written: bool = False) -> list[tuple]:
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM departments WHERE id >= 900"))
     store = SqlLoadStore(engine, lambda: datetime(2024, 1, 1))
-    rows = [Department(900 + n, name) for n, name in enumerate(AWKWARD_NAMES)]
-    summary = store.commit_batch(BatchWrite(Table.DEPARTMENTS, f"names-{uuid.uuid4().hex}", 1, len(rows), rows, []))
+    rows = [Department(900 + n, name) for n, name in enumerate(names)]
+    lines = [f"{id_},{name}" for id_, name in rows] if as_written else []
+    summary = store.commit_batch(BatchWrite(Table.DEPARTMENTS, f"names-{uuid.uuid4().hex}", 1, len(rows), rows, [],
+                                            lines))
     assert summary.inserted == len(rows)
     with engine.connect() as conn:
         query = sa.text("SELECT id, department FROM departments WHERE id >= 900 ORDER BY id")
@@ -83,6 +92,9 @@ def test_names_with_quotes_backslashes_and_percent_signs_are_stored_as_written(d
     engine = create_engine(database_url)
     try:
         assert _round_trip(engine) == [(900 + n, name) for n, name in enumerate(AWKWARD_NAMES)]
+        assert len(WRITTEN_NAMES) >= 5
+        assert _round_trip(engine, WRITTEN_NAMES, as_written=True) == [
+            (900 + n, name) for n, name in enumerate(WRITTEN_NAMES)]
     finally:
         engine.dispose()
 
@@ -97,9 +109,9 @@ def test_mariadb_literals_follow_the_servers_quoting_mode(mariadb_url):
             cursor.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')")
 
     try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM departments WHERE id >= 900"))
         assert _round_trip(engine) == [(900 + n, name) for n, name in enumerate(AWKWARD_NAMES)]
+        assert _round_trip(engine, WRITTEN_NAMES, as_written=True) == [
+            (900 + n, name) for n, name in enumerate(WRITTEN_NAMES)]
     finally:
         engine.dispose()
 
