@@ -75,15 +75,17 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], 
     INSERT IGNORE also turns a foreign-key failure into a skipped row, so the count is checked against
     the ids present in this same transaction: a mismatch fails the batch, which is retried."""
     driver = conn.connection.driver_connection
-    values = as_mysql_values(table, lines, lambda text: driver.escape(text)[1:-1])
+    # The driver escapes for the server's quoting mode: what it makes of one backslash tells the mode.
+    values = as_mysql_values(table, lines, backslash_escapes=driver.escape("\\") != "'\\'")
     if values is None:
         literals = [_mysql_literal(column, driver.escape) for column in table.c]
         values = ",".join(["(" + ",".join([literal(value) if value is not None else "NULL"
                                            for literal, value in zip(literals, row)]) + ")" for row in rows])
     names = ",".join(f"`{column.name}`" for column in table.c)
-    ids = [row[0] for row in rows]
-    present = conn.execute(sa.select(sa.func.count()).where(table.c.id.in_(ids))).scalar_one()
+    ids = ",".join(map(str, (row[0] for row in rows)))  # ints the rules parsed: literals that need no escaping
     with driver.cursor() as cursor:  # no parameters: the driver sends the text as it is
+        cursor.execute(f"SELECT COUNT(*) FROM `{table.name}` WHERE id IN ({ids})")
+        present = cursor.fetchone()[0]
         inserted = cursor.execute(f"INSERT IGNORE INTO `{table.name}` ({names}) VALUES {values}")
     if inserted + present != len(rows):
         raise ConcurrentWrite(f"{len(rows) - inserted - present} rows of {table.name} were neither inserted "

@@ -32,7 +32,8 @@ class SqlLoadStore:
         self._engine = engine
         self._clock = clock
         self._write_rows = bulk_writer(engine.dialect.name)
-        self._write_rejections = {"postgresql": _copy_rejections, "sqlite": _executemany_rejections}.get(
+        self._write_rejections = {"postgresql": _copy_rejections, "sqlite": _executemany_rejections,
+                                  "mysql": _executemany_rejections, "mariadb": _executemany_rejections}.get(
             engine.dialect.name, _insert_rejections)
         self.batches_per_commit = _BATCHES_PER_COMMIT.get(engine.dialect.name, 1)
         self.commits_in_flight = _COMMITS_IN_FLIGHT.get(engine.dialect.name, 1)
@@ -106,9 +107,10 @@ def _insert_rejections(conn: sa.Connection, rejections: Sequence[Rejection]) -> 
 
 
 def _executemany_rejections(conn: sa.Connection, rejections: Sequence[Rejection]) -> None:
-    """SQLite: straight to the driver, as the rows go (datetimes as infra.db.engine has SQLite write them)."""
+    """Straight to the driver, as the rows go (SQLite's datetimes as infra.db.engine has it write them;
+    PyMySQL's as it writes them itself)."""
     names = ", ".join(REJECTION_COLUMNS)
-    marks = ", ".join("?" for _ in REJECTION_COLUMNS)
+    marks = ", ".join("?" if conn.dialect.paramstyle == "qmark" else "%s" for _ in REJECTION_COLUMNS)
     conn.exec_driver_sql(f"INSERT INTO rejected_rows ({names}) VALUES ({marks})",
                          list(map(rejection_values, rejections)))
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 _split_fields = methodcaller("split", ",")
 _ID = "[0-9]+"
-_NAME = r'[^,"\s](?:[^,"\n]*[^,"\s])?'
+_NAME = '[^,"\\s\x00-\x1f\x7f](?:[^,"\x00-\x1f\x7f]*[^,"\\s\x00-\x1f\x7f])?'  # nothing to trim, no control
 # COPY ignores a Z for a column without time zone; a row whose datetime has another offset is written out
 # again, converted.
 _ANY_UTC_MOMENT = "[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,6})?Z?"
@@ -45,12 +45,14 @@ def _values_format(table: sa.Table) -> str:
                           for column in table.c) + ")"
 
 
-def as_mysql_values(table: sa.Table, lines: Sequence[str], escape) -> str | None:
-    """The lines as the VALUES of one INSERT for MariaDB/MySQL, names escaped by `escape` (the driver's, for
-    the server's quoting mode; a line end is no field's, so the whole text is escaped at once), or None
-    when any line is not in that form (datetimes must be whole UTC seconds with a Z)."""
-    if not lines or not _lines_of(table, _ZULU_SECONDS).fullmatch("\n".join(lines) + "\n"):
+def as_mysql_values(table: sa.Table, lines: Sequence[str], backslash_escapes: bool) -> str | None:
+    """The lines as the VALUES of one INSERT for MariaDB/MySQL, or None when any line is not in that form
+    (datetimes must be whole UTC seconds with a Z). A line in that form holds no control character and no
+    double quote, so a quote and, where the server reads backslashes as escapes, a backslash are all that
+    need escaping: the whole text at once."""
+    text = "\n".join(lines)
+    if not lines or not _lines_of(table, _ZULU_SECONDS).fullmatch(text + "\n"):
         return None
-    escaped = escape("\x01".join(lines))  # \x01: a character no valid name holds and escaping leaves alone
+    text = text.replace("\\", "\\\\").replace("'", "\\'") if backslash_escapes else text.replace("'", "''")
     values = _values_format(table)
-    return ",".join(map(values.__mod__, map(tuple, map(_split_fields, escaped.split("\x01")))))
+    return ",".join(map(values.__mod__, map(tuple, map(_split_fields, text.split("\n")))))
