@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from itertools import repeat
+from operator import methodcaller
 from typing import Any, Callable
 
 from domain.errors import RuleBroken
@@ -16,6 +17,8 @@ _ZULU_SECONDS = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
 _ZULU_SECONDS_COLUMN = re.compile(f"(?:{_ZULU_SECONDS})?(?:\n(?:{_ZULU_SECONDS})?)*")
 
 Column = Callable[[tuple[str, ...]], list[Any]]
+_commas = methodcaller("count", ",")
+_split_fields = methodcaller("split", ",")
 
 
 def _by_rule(parse: Callable[[str, str], Any], texts: tuple[str, ...]) -> list[Any]:
@@ -92,13 +95,28 @@ class ColumnRules:
         self._count = len(rules.fields)
 
     def __call__(self, batch: list[list[str]]) -> list[tuple | None]:
+        """For the rows' fields."""
         if not batch:
             return []
         count = self._count
         if len(set(map(len, batch))) != 1 or len(batch[0]) != count:
             blank = [""] * count  # a row of the wrong length parses as blanks, hence None
             batch = [fields if len(fields) == count else blank for fields in batch]
-        parsed = [column(texts) for column, texts in zip(self._columns, zip(*batch))]
+        return self._rows(list(zip(*batch)))
+
+    def of_lines(self, lines: list[str]) -> list[tuple | None]:
+        """For plain lines (no quote: a comma always parts two fields). When every line has the table's
+        number of fields, the columns are cut from one split of the whole batch, with no list a row."""
+        if not lines:
+            return []
+        count = self._count
+        if set(map(_commas, lines)) != {count - 1}:
+            return self(list(map(_split_fields, lines)))
+        flat = ",".join(lines).split(",")
+        return self._rows([flat[at::count] for at in range(count)])
+
+    def _rows(self, columns: list) -> list[tuple | None]:
+        parsed = [column(texts) for column, texts in zip(self._columns, columns)]
         rows: list[tuple | None] = list(map(tuple.__new__, repeat(self._entity), zip(*parsed)))
         for values in parsed:
             if None in values:

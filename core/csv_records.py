@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 from itertools import chain, count, repeat
-from operator import attrgetter, methodcaller
+from operator import attrgetter
 from typing import BinaryIO, Iterable, Iterator, NamedTuple
 
 from domain.rules import is_header
@@ -21,20 +21,27 @@ class Record(NamedTuple):
     problem: str | None = None  # set when the line could not be read as UTF-8 CSV at all
 
 
-_split_fields = methodcaller("split", ",")
-_fields = attrgetter("fields")
+class PlainRecord(Record):
+    """A line with no quote, read as UTF-8: its fields are its text split at commas, made only when asked for
+    (the column path reads a batch of such lines a column at a time, core.columns)."""
+
+    __slots__ = ()
+
+    @property
+    def fields(self) -> list[str]:  # an empty line has no field, as csv.reader reads it
+        return self.raw.split(",") if self.raw else []
+
+
+raw_of = attrgetter("raw")
 
 
 def _plain_records(first_line: int, lines: list[str]) -> list[Record]:
-    """Records of plain lines, made without a Python call per line; an empty line has no field, as csv.reader
-    reads it."""
-    records = list(map(tuple.__new__, repeat(Record),
-                       zip(count(first_line), lines, map(_split_fields, lines), repeat(None))))
-    if "" in lines:
-        for at, line in enumerate(lines):
-            if not line:
-                records[at] = Record(first_line + at, "", [])
-    return records
+    """Records of plain lines, made without a Python call per line."""
+    return list(map(tuple.__new__, repeat(PlainRecord), zip(count(first_line), lines, repeat(None), repeat(None))))
+
+
+def all_plain(records: list[Record]) -> bool:
+    return set(map(type, records)) == {PlainRecord}
 
 
 class _Lines:
@@ -52,6 +59,7 @@ class _Lines:
         self.problem: str | None = None
         self._ahead = b""  # read but not yet consumed
         self._at = 0
+        self._slow_end = 0  # _ahead up to here is for the line-by-line path (handed back); the rest is not
 
     def __iter__(self) -> _Lines:
         return self
@@ -92,7 +100,7 @@ class _Lines:
         if len(ahead) - at >= limit:
             self._at = at + limit
             return ahead[at:at + limit]
-        self._ahead, self._at = b"", 0
+        self._ahead, self._at, self._slow_end = b"", 0, 0
         rest = ahead[at:]
         return rest + self._stream.readline(limit - len(rest))
 
@@ -114,8 +122,10 @@ class _Lines:
         return first, raw, problem
 
     @property
-    def holds_ahead(self) -> bool:
-        return self._at < len(self._ahead)
+    def in_handed_back(self) -> bool:
+        """Bytes handed back to the line-by-line path are still to be read. (The rest of a line the fast
+        path cut off is not among them: the next chunk starts with it.)"""
+        return self._at < self._slow_end
 
     def read_chunk(self) -> bytes | None:
         """Whole lines, every one shorter than the line limit and the csv field limit; b"" at the end.
@@ -124,7 +134,7 @@ class _Lines:
         the line-by-line path."""
         window = min(CHUNK_BYTES, self._max, csv.field_size_limit())
         data = self._ahead[self._at:]
-        self._ahead, self._at = b"", 0
+        self._ahead, self._at, self._slow_end = b"", 0, 0
         while len(data) < window:
             more = self._stream.read(window - len(data))
             if not more:
@@ -133,7 +143,7 @@ class _Lines:
         else:  # the window is full: cut after its last line end, keep the rest for the next chunk
             cut = data.rfind(b"\n") + 1
             if cut == 0:
-                self._ahead = data
+                self._ahead, self._slow_end = data, len(data)
                 return None
             data, self._ahead = data[:cut], data[cut:]
         self.bytes_read += len(data)
@@ -142,7 +152,7 @@ class _Lines:
     def hand_back(self, chunk: bytes) -> None:
         """Returns a chunk the fast path cannot take to the line-by-line path."""
         self._ahead = chunk + self._ahead[self._at:]
-        self._at = 0
+        self._at, self._slow_end = 0, len(chunk)
         self.bytes_read -= len(chunk)
 
 
@@ -193,7 +203,7 @@ class CsvRecords:
         lines = self._lines
         reader = csv.reader(lines, strict=True)  # holds no state between records
         while True:
-            if not lines.holds_ahead:
+            if not lines.in_handed_back:
                 first = lines.at_file_start
                 chunk = lines.read_chunk()
                 if chunk == b"":
@@ -226,6 +236,12 @@ def _is_blank(record: Record) -> bool:
     return record.problem is None and len(record.fields) <= 1 and not any(f.strip() for f in record.fields)
 
 
+def _may_hold_blanks(run: list[Record]) -> bool:
+    if all_plain(run):  # a plain line is blank when it holds nothing but spaces (a comma makes it a row)
+        return not all(map(str.strip, map(raw_of, run)))
+    return min(len(record.fields) for record in run) <= 1
+
+
 class DataBatches:
     """The data records of runs of records (CsvRecords.runs) in lists of `size`: blank lines passed over, a
     header row (only ever the first record, and only where one may stand) skipped, and, for a slice, the
@@ -244,7 +260,7 @@ class DataBatches:
         size, header, skip, left = self._size, self._header_possible, self._start, self._limit
         pending: list[Record] = []
         for run in self._runs:
-            if min(map(len, map(_fields, run))) <= 1:  # a blank line needs a look; every other run goes whole
+            if _may_hold_blanks(run):  # every other run goes whole
                 run = [record for record in run if not _is_blank(record)]
             if not run:
                 continue

@@ -7,7 +7,7 @@ from operator import itemgetter
 from typing import Callable, Iterable, Protocol, Sequence
 
 from core.columns import ColumnRules
-from core.csv_records import Record
+from core.csv_records import Record, all_plain, raw_of
 from core.seen_ids import SeenIds
 from domain.rejections import Rejection, rejection
 from domain.rules import RULES, RowCheck, check_fields, duplicate_reason, missing_parent_reasons
@@ -56,7 +56,10 @@ class BatchValidator:
         rules = self._rules
         # The entity of each record whose every field is valid, else None: then check_fields names each
         # broken field, unless the record could not be read at all.
-        quick = self._columns([r.fields if r.problem is None else [] for r in records])
+        if all_plain(records):  # the usual batch: cut into columns from its lines at once
+            quick = self._columns.of_lines(list(map(raw_of, records)))
+        else:
+            quick = self._columns([r.fields if r.problem is None else [] for r in records])
         full = {index: check_fields(rules, records[index].fields)
                 for index, row in enumerate(quick) if row is None and records[index].problem is None}
         known, missing = self._known_parents(quick, full)

@@ -31,5 +31,6 @@ class Rejection:
 def rejection(table: Table, source: str, line_number: int, raw: str, reasons, task_id: str,
               rejected_at: datetime, row_id: int | None = None) -> Rejection:
     """A rejected row with its raw text and reasons as they are, escaped for the log."""
-    return Rejection(table, source, line_number, "", tuple(map(escaped, reasons)), task_id, rejected_at,
-                     row_id).with_raw(raw)
+    text, clipped = logged(raw)
+    return Rejection(table, source, line_number, text, tuple(map(escaped, reasons)) + ((clipped,) if clipped else ()),
+                     task_id, rejected_at, row_id)

@@ -29,3 +29,17 @@ def test_quick_and_full_rules_agree(case):
     for row, quick in zip(rows, ColumnRules(rules)(rows)):
         values, reasons = check_fields(rules, row)
         assert (list(quick) if quick is not None else None) == (values if not reasons else None), row
+
+
+plain_fields = st.text(alphabet=st.characters(blacklist_characters=',"\n\r'), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(list(Table)).flatmap(lambda t: st.tuples(st.just(t), st.lists(
+    st.one_of(st.tuples(*FIELDS[t]), st.lists(plain_fields, min_size=1, max_size=6)).map(
+        lambda row: ",".join(f.replace(",", "").replace('"', "").replace("\n", "") for f in row)),
+    min_size=1, max_size=6))))
+def test_plain_lines_cut_into_columns_read_as_their_fields_do(case):
+    table, lines = case
+    columns = ColumnRules(RULES[table])
+    assert columns.of_lines(lines) == columns([line.split(",") for line in lines])
