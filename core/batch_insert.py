@@ -56,8 +56,7 @@ class BatchInsert:
         return self._insert(table, [record_from_object(rules, i, item) for i, item in enumerate(items)])
 
     def insert_csv(self, table: Table, body: bytes) -> dict[str, Any]:
-        first = next(iter(DataBatches(CsvRecords(io.BytesIO(body)).runs(), self.max_rows + 1)), [])
-        records = first
+        records = next(iter(DataBatches(CsvRecords(io.BytesIO(body)).runs(), self.max_rows + 1)), [])
         self._check_count(len(records))
         return self._insert(table, records)
 

@@ -235,12 +235,12 @@ class Tasks:
                                 self._clock())
                 raise
             except Exception as error:
-                self._write_end(self._registry.failed, task_id, _told(error), self._clock())
+                self.record_failure(task_id, error)
                 raise
             if result is CONTINUES:
                 self._write_end(self._registry.renew, task_id, holder, self._clock() + self._lease, CHUNKS_HOLDER)
             else:
-                self._write_end(self._registry.succeeded, task_id, result, self._clock())
+                self.record_success(task_id, result)
         return result
 
     def _claim(self, task_id: str, holder: str) -> bool:

@@ -75,9 +75,10 @@ class BatchValidator:
         if len(entities) > len(candidates):
             candidates = sorted(entities)
         ids = [entities[index][0] for index in candidates]
-        rejected = [index for index in range(len(records)) if index not in entities] if len(entities) < len(
-            records) else []
-        taken_before = {id_ for id_ in self._ids_of(rejected, quick, full) if id_ in self._seen}
+        # Each record that breaks a rule but the repeated-id one, and its id where it has a valid one.
+        rejected = {index: _id_of(quick[index] or (full[index].values if index in full else None))
+                    for index in range(len(records)) if index not in entities} if len(entities) < len(records) else {}
+        taken_before = {id_ for id_ in rejected.values() if id_ is not None and id_ in self._seen}
         # An id goes to its first row that keeps every other rule: all of them at once, the usual case.
         taken = candidates if self._seen.add_new(ids) else [
             index for index, id_ in zip(candidates, ids) if self._seen.add(id_)]
@@ -87,23 +88,23 @@ class BatchValidator:
         first_taken = {entities[index][0]: index for index in reversed(taken)}
         now = self._clock()
         refused = sorted(set(candidates) - set(taken)) if len(taken) < len(candidates) else []
-        for index in sorted(rejected + refused):
+        for index in sorted([*rejected, *refused]):
             record = records[index]
             if index in entities:  # a repeated id, every other rule kept
                 id_ = entities[index][0]
                 reasons = [duplicate_reason(id_)]
-            elif quick[index] is not None:
-                id_ = quick[index][0]
+                batch.rejections.append(self._reject(record, reasons, id_, now))
+                continue
+            id_ = rejected[index]
+            if quick[index] is not None:
                 reasons = missing_parent_reasons(rules, list(quick[index]), known)
             elif index in full:
                 values, reasons = full[index]
-                id_ = values[0] if values else None
                 reasons = reasons + missing_parent_reasons(rules, values, known)
             else:
-                id_, reasons = None, [record.problem]
+                reasons = [record.problem]
             # Every reason, though a rejected row takes no id: also that its id was taken before it.
-            if id_ is not None and index not in entities and (
-                    id_ in taken_before or first_taken.get(id_, len(records)) < index):
+            if id_ is not None and (id_ in taken_before or first_taken.get(id_, len(records)) < index):
                 reasons.append(duplicate_reason(id_))
             batch.rejections.append(self._reject(record, reasons, id_, now))
         return batch
@@ -112,16 +113,6 @@ class BatchValidator:
     def seen(self) -> SeenIds:
         """The ids taken by the rows accepted so far."""
         return self._seen
-
-    @staticmethod
-    def _ids_of(indices: list[int], quick: list, full: dict[int, RowCheck]) -> list[int]:
-        ids = []
-        for index in indices:
-            row = quick[index]
-            values = row if row is not None else full[index].values if index in full else None
-            if values and values[0] is not None:
-                ids.append(values[0])
-        return ids
 
     def _known_parents(self, quick: list, full: dict[int, RowCheck]) -> tuple[dict[Table, set[int]], list]:
         """The referenced ids that exist, per parent table, and (position, ids) for each reference some
@@ -143,3 +134,7 @@ class BatchValidator:
     def _reject(self, record: Record, reasons, id_, now) -> Rejection:
         return rejection(self._rules.table, self._source, record.line_number, record.raw, reasons,
                          self._task_id, now, id_)
+
+
+def _id_of(values) -> int | None:
+    return values[0] if values else None

@@ -31,10 +31,7 @@ def insert_new_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple],
     inserted = 0
     for start in range(0, len(rows), per_statement):
         end = start + per_statement
-        if dialect in ("mysql", "mariadb"):
-            inserted += _insert_ignore(conn, table, rows[start:end], lines[start:end])
-        else:
-            inserted += _INSERTERS.get(dialect, _insert_where_absent)(conn, table, rows[start:end])
+        inserted += _INSERTERS.get(dialect, _insert_where_absent)(conn, table, rows[start:end], lines[start:end])
     return inserted
 
 
@@ -49,7 +46,7 @@ def rows_per_statement(dialect: str, table: sa.Table) -> int:
 
 
 def _insert_on_conflict(insert):
-    def run(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple]) -> int:
+    def run(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], _lines: Sequence[str] = ()) -> int:
         # RETURNING counts exactly the rows that went in; rowcount is not reliable for every driver.
         # Records go as parameters, not literal VALUES, so the statement compiles once and is cached.
         statement = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
@@ -93,7 +90,8 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], 
     return inserted
 
 
-def _insert_where_absent(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple]) -> int:
+def _insert_where_absent(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple],
+                         _lines: Sequence[str] = ()) -> int:
     return conn.execute(insert_where_absent(table, _records(table, rows))).rowcount
 
 
@@ -110,4 +108,6 @@ def insert_where_absent(table: sa.Table, records: list[dict]) -> sa.Insert:
 _INSERTERS = {
     "postgresql": _insert_on_conflict(pg_insert),
     "sqlite": _insert_on_conflict(sqlite_insert),
+    "mysql": _insert_ignore,
+    "mariadb": _insert_ignore,
 }

@@ -6,23 +6,15 @@ from typing import Any
 
 from domain.rejections import Rejection
 
-
-def rejection_row(rejection: Rejection) -> dict[str, Any]:
-    return {
-        "table_name": rejection.table.value,
-        "source": rejection.source[:255],
-        "line_number": rejection.line_number,
-        "raw_text": rejection.raw,
-        "reasons": list(rejection.reasons),
-        "task_id": rejection.task_id,
-        "rejected_at": rejection.rejected_at,
-    }
-
-
 REJECTION_COLUMNS = ("table_name", "source", "line_number", "raw_text", "reasons", "task_id", "rejected_at")
 
 
 def rejection_values(rejection: Rejection) -> tuple:
-    """The same row as values in REJECTION_COLUMNS' order, reasons as JSON text: for a COPY."""
+    """The row as values in REJECTION_COLUMNS' order, reasons as JSON text: for a driver's own path."""
     return (rejection.table.value, rejection.source[:255], rejection.line_number, rejection.raw,
             json.dumps(list(rejection.reasons), ensure_ascii=False), rejection.task_id, rejection.rejected_at)
+
+
+def rejection_row(rejection: Rejection) -> dict[str, Any]:
+    """The same row for SQLAlchemy, whose JSON column takes the reasons as a list."""
+    return {**dict(zip(REJECTION_COLUMNS, rejection_values(rejection))), "reasons": list(rejection.reasons)}
