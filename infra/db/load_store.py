@@ -10,9 +10,10 @@ from core.ports import BatchWrite
 from core.summary import BatchSummary
 from domain.rejections import Rejection
 from domain.tables import Table
-from infra.db.bulk import bulk_writer, copy_csv, present_ids
+from infra.db.bulk import bulk_writer, present_ids
 from infra.db.failures import unavailable_on_failure
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
+from infra.db.postgres_batch import PostgresBatch
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_row, rejection_values
 from infra.db.schema import TABLES, load_batches, rejected_rows
 
@@ -32,9 +33,12 @@ class SqlLoadStore:
         self._engine = engine
         self._clock = clock
         self._write_rows = bulk_writer(engine.dialect.name)
-        self._write_rejections = {"postgresql": _copy_rejections, "sqlite": _executemany_rejections,
-                                  "mysql": _executemany_rejections, "mariadb": _executemany_rejections}.get(
-            engine.dialect.name, _insert_rejections)
+        self._write_rejections = {"sqlite": _executemany_rejections, "mysql": _executemany_rejections,
+                                  "mariadb": _executemany_rejections}.get(engine.dialect.name, _insert_rejections)
+        # A batch's first try: PostgreSQL's transaction of its own, else the dialect's bulk path. A bulk
+        # path that meets a row another writer inserted meanwhile is tried again on the portable one.
+        self._postgres = PostgresBatch(engine, clock) if engine.dialect.name == "postgresql" else None
+        self._has_fast_path = self._postgres is not None or self._write_rows is not insert_new_rows
         self.batches_per_commit = _BATCHES_PER_COMMIT.get(engine.dialect.name, 1)
         self.commits_in_flight = _COMMITS_IN_FLIGHT.get(engine.dialect.name, 1)
 
@@ -57,9 +61,9 @@ class SqlLoadStore:
     def commit_batch(self, write: BatchWrite) -> BatchSummary:
         try:
             try:
-                return self._commit(write, self._write_rows)
+                return self._postgres.commit(write) if self._postgres else self._commit(write, self._write_rows)
             except IntegrityError:
-                if self._write_rows is insert_new_rows or self._recorded(write) is not None:
+                if not self._has_fast_path or self._recorded(write) is not None:
                     raise
                 # The bulk path met a row another writer inserted meanwhile: once more on the portable
                 # path, which skips present ids by itself.
@@ -113,11 +117,6 @@ def _executemany_rejections(conn: sa.Connection, rejections: Sequence[Rejection]
     marks = ", ".join("?" if conn.dialect.paramstyle == "qmark" else "%s" for _ in REJECTION_COLUMNS)
     conn.exec_driver_sql(f"INSERT INTO rejected_rows ({names}) VALUES ({marks})",
                          list(map(rejection_values, rejections)))
-
-
-def _copy_rejections(conn: sa.Connection, rejections: Sequence[Rejection]) -> None:
-    with conn.connection.driver_connection.cursor() as cursor:
-        copy_csv(cursor, rejected_rows, map(rejection_values, rejections), REJECTION_COLUMNS)
 
 
 def _summary(row) -> BatchSummary:
