@@ -26,7 +26,7 @@ def present_ids(conn: sa.Connection, column: sa.Column, ids: list[int]) -> set[i
     planner's sight; elsewhere IN lists of at most a thousand ids."""
     if conn.dialect.name == "postgresql":
         query = (f'SELECT "{column.name}" FROM "{column.table.name}" WHERE "{column.name}" = '
-                 f"ANY(ARRAY(SELECT unnest(%s::{copy_type(column)}[])))")
+                 f"ANY(ARRAY(SELECT unnest(%s::{pg_type(column)}[])))")
         with conn.connection.driver_connection.cursor() as cursor:
             return {row[0] for row in cursor.execute(query, [ids])}
     found: set[int] = set()
@@ -51,14 +51,16 @@ def sqlite_executemany(conn: sa.Connection, table: sa.Table, rows: Sequence[tupl
 
 # --- PostgreSQL ----------------------------------------------------------------------------------------
 
-_COPY_TYPES = ((sa.BigInteger, "int8"), (sa.Integer, "int4"), (sa.String, "varchar"), (sa.DateTime, "timestamp"))
+_PG_TYPES = ((sa.BigInteger, "int8"), (sa.Integer, "int4"), (sa.String, "varchar"), (sa.DateTime, "timestamp"),
+             (sa.JSON, "json"))
 
 
-def copy_type(column: sa.Column) -> str:
-    for kind, name in _COPY_TYPES:
+def pg_type(column: sa.Column) -> str:
+    """The column's PostgreSQL type, for the cast of an array parameter."""
+    for kind, name in _PG_TYPES:
         if isinstance(column.type, kind):
             return name
-    raise TypeError(f"no binary COPY type for {column.table.name}.{column.name} ({column.type})")
+    raise TypeError(f"no PostgreSQL type for {column.table.name}.{column.name} ({column.type})")
 
 
 def csv_text(rows: Iterable[Sequence]) -> str:

@@ -27,14 +27,14 @@ import sqlalchemy as sa
 from core.errors import StoreUnavailable
 from core.ports import BatchWrite
 from core.summary import BatchSummary
-from infra.db.bulk import copy_csv, copy_type
+from infra.db.bulk import copy_csv, pg_type
 from infra.db.inserts import ConcurrentWrite
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_values
 from infra.db.schema import TABLES, load_batches, rejected_rows
 from infra.db.written_lines import as_copy_csv
 
 _REJECTIONS = (f"INSERT INTO {rejected_rows.name} ({', '.join(REJECTION_COLUMNS)}) SELECT * FROM unnest("
-               "%s::text[], %s::text[], %s::int4[], %s::text[], %s::json[], %s::text[], %s::timestamp[])")
+               + ", ".join(f"%s::{pg_type(rejected_rows.c[name])}[]" for name in REJECTION_COLUMNS) + ")")
 _RECORD = (f"INSERT INTO {load_batches.name} ({', '.join(load_batches.c.keys())}) "
            f"VALUES ({', '.join(['%s'] * len(load_batches.c))})")
 
@@ -138,11 +138,11 @@ class PostgresBatch:
 def _look_up_query(table: sa.Table, references, skip_triggers: bool, dense: bool) -> str:
     # Lists go in as ARRAY(SELECT unnest(…)): the planner then does not estimate every element of a
     # constant list, which costs more than the query itself at a thousand ids.
-    kind = copy_type(table.c.id)
+    kind = pg_type(table.c.id)
     where = "id BETWEEN %s AND %s" if dense else f"id = ANY(ARRAY(SELECT unnest(%s::{kind}[])))"
     parts = [f'ARRAY(SELECT id FROM "{table.name}" WHERE {where})']
     parts += [f'(SELECT count(*) FROM (SELECT 1 FROM "{key.table.name}" WHERE "{key.name}" = '
-              f'ANY(ARRAY(SELECT unnest(%s::{copy_type(key)}[]))) FOR KEY SHARE) AS p{n})'
+              f'ANY(ARRAY(SELECT unnest(%s::{pg_type(key)}[]))) FOR KEY SHARE) AS p{n})'
               for n, (_, key) in enumerate(references)]
     if skip_triggers:
         parts.append("set_config('session_replication_role', 'replica', true)")
