@@ -1,0 +1,82 @@
+"""PostgreSQL's own batch transaction (infra/db/postgres_batch.py): with and without the right to switch the
+foreign-key triggers off, and what it does when a parent goes between validation and commit."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+
+from core.clock import utc_now
+from core.ingestion import Ingestion
+from core.ports import BatchWrite
+from domain.entities import Department, Employee, Job
+from domain.tables import LOAD_ORDER, Table
+from infra.db.engine import create_engine
+from infra.db.inserts import ConcurrentWrite
+from infra.db.load_store import SqlLoadStore
+from infra.db.migrate import upgrade
+from infra.db.postgres_batch import PostgresBatch
+from infra.storage.local import LocalBlobStore
+from tests.conftest import POSTGRES_URL
+
+
+@pytest.fixture
+def owner_without_superuser():
+    """A fresh database owned by a role that is no superuser: it may not switch the triggers off."""
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    role, name = f"hr_owner_{uuid.uuid4().hex[:8]}", f"hr_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN NOSUPERUSER"))
+        conn.execute(sa.text(f"CREATE DATABASE {name} OWNER {role}"))
+    engine = create_engine(admin.url.set(database=name, username=role).render_as_string(hide_password=False))
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(sa.text(f"DROP ROLE IF EXISTS {role}"))
+        admin.dispose()
+
+
+def test_a_role_without_superuser_loads_the_challenge_files_exactly_with_the_triggers_on(
+        owner_without_superuser, challenge_dir, tmp_path):
+    for table in LOAD_ORDER:
+        (tmp_path / table.file_name).write_bytes((challenge_dir / table.file_name).read_bytes())
+    store = SqlLoadStore(owner_without_superuser, utc_now)
+    ingestion = Ingestion(store, LocalBlobStore(tmp_path))
+
+    for run, inserted in (("first", [12, 183, 1929]), ("again", [0, 0, 0])):
+        summaries = ingestion.load_all(f"{run}-{uuid.uuid4().hex}")
+        assert [s.totals()["inserted"] for s in summaries] == inserted
+        assert summaries[2].totals()["errors"] == 70
+    assert store._postgres._may_skip_triggers is False  # the triggers checked every row
+
+
+def test_a_parent_deleted_after_validation_fails_the_batch_whole(postgres_url):
+    engine = create_engine(postgres_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        for table in ("hired_employees", "departments", "jobs", "load_batches", "rejected_rows"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+    store = SqlLoadStore(engine, lambda: datetime(2024, 1, 1))
+    store.commit_batch(BatchWrite(Table.DEPARTMENTS, "t", 1, 1, [Department(1, "D")], []))
+    store.commit_batch(BatchWrite(Table.JOBS, "t", 1, 1, [Job(1, "J")], []))
+    # Department 2 was there when the batch was validated, and is gone by its commit.
+    rows = [Employee(10, "A", datetime(2021, 1, 1), 1, 1), Employee(11, "B", datetime(2021, 1, 1), 2, 1)]
+
+    with pytest.raises(ConcurrentWrite, match="1 departments rows"):
+        PostgresBatch(engine, lambda: datetime(2024, 1, 1)).commit(
+            BatchWrite(Table.HIRED_EMPLOYEES, "t", 1, 2, rows, []))
+
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM hired_employees")).scalar_one() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM load_batches WHERE table_name = 'hired_employees'")
+                            ).scalar_one() == 0
+        # The connection went back to the pool as it was taken: out of any transaction, not in autocommit.
+        driver = conn.connection.driver_connection
+        assert driver.autocommit is False
+    engine.dispose()
