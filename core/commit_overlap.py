@@ -18,7 +18,8 @@ class OrderedCommits:
     commits_in_flight groups at once, each on its own connection; results are taken in order. A store
     that wants none in flight is committed in turn, in the loading thread.
 
-    A failure stops the load: the groups already sent still finish (each lands whole or not at all),
+    The load has landed when every group has and the store has made them durable (a store may flush a
+    load's commits to disk once, at its end). A failure stops the load: the groups already sent still finish (each lands whole or not at all),
     and a re-run skips every batch recorded and commits the rest, gaps included."""
 
     def __init__(self, store: LoadStore, landed: Callable[[list[BatchSummary], int], None]) -> None:
@@ -72,6 +73,7 @@ class OrderedCommits:
             if kind is None:
                 self._send()
                 self._settle_all()
+                self._store.make_durable()
         finally:
             if self._threads is not None:
                 self._threads.shutdown(wait=True)

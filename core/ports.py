@@ -76,7 +76,11 @@ class LoadStore(Protocol):
         transaction; an id already present is counted, not changed. Raises core.errors.StoreUnavailable."""
 
     def commit_batches(self, writes: Sequence[BatchWrite]) -> list[BatchSummary]:
-        """commit_batch for several batches in ONE transaction: all of them land or none does."""
+        """commit_batch for several batches of a load in ONE transaction: all of them land or none does.
+        A store may leave their flush to disk to make_durable, at the load's end."""
+
+    def make_durable(self) -> None:
+        """Returns once every batch committed so far is on disk, those of commit_batches included."""
 
 
 class RowReader(Protocol):

@@ -58,10 +58,12 @@ class SqlLoadStore:
         with unavailable_on_failure(), self._engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
-    def commit_batch(self, write: BatchWrite) -> BatchSummary:
+    def commit_batch(self, write: BatchWrite, *, durable: bool = True) -> BatchSummary:
         try:
             try:
-                return self._postgres.commit(write) if self._postgres else self._commit(write, self._write_rows)
+                if self._postgres:
+                    return self._postgres.commit(write, durable=durable)
+                return self._commit(write, self._write_rows)
             except IntegrityError:
                 if not self._has_fast_path or self._recorded(write) is not None:
                     raise
@@ -78,12 +80,16 @@ class SqlLoadStore:
                                       f"after validation: {error.orig}") from error
             return recorded
 
+    def make_durable(self) -> None:
+        if self._postgres:
+            self._postgres.make_durable()
+
     def _recorded(self, write: BatchWrite) -> BatchSummary | None:
         return self.recorded_batches(write.task_id, write.table).get(write.batch)
 
     def commit_batches(self, writes: Sequence[BatchWrite]) -> list[BatchSummary]:
         if len(writes) == 1:
-            return [self.commit_batch(writes[0])]
+            return [self.commit_batch(writes[0], durable=False)]
         try:
             with unavailable_on_failure(), self._engine.begin() as conn:
                 return [self._write(conn, write, self._write_rows) for write in writes]

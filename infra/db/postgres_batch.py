@@ -45,12 +45,14 @@ class PostgresBatch:
         self._clock = clock
         self._may_skip_triggers: bool | None = None  # asked once, on the first batch
 
-    def commit(self, write: BatchWrite) -> BatchSummary:
+    def commit(self, write: BatchWrite, *, durable: bool = True) -> BatchSummary:
+        """The batch in one transaction. Not durable: its commit does not wait for the disk; make_durable,
+        at the load's end, does for all of them at once."""
         table = TABLES[write.table.value]
         with self._transaction() as (connection, cursor):
             rows, text = write.rows, None
             if rows:
-                present = self._look_up(cursor, table, rows)
+                present = self._look_up(cursor, table, rows, durable)
                 text = as_copy_csv(table, write.lines) if len(write.lines) == len(rows) else None
                 if present:
                     id_at = list(table.c).index(table.c.id)
@@ -73,7 +75,17 @@ class PostgresBatch:
                 cursor.execute("COMMIT")
         return summary
 
-    def _look_up(self, cursor, table: sa.Table, rows) -> set[int]:
+    def make_durable(self) -> None:
+        """Waits until the write-ahead log is on disk up to now: a commit that waits for the disk (this
+        transaction's, given an id so that it writes a commit record) flushes the whole log before it,
+        the batches committed without waiting included."""
+        with self._transaction() as (_, cursor):
+            with cursor.connection.pipeline():
+                cursor.execute("BEGIN")
+                cursor.execute("SELECT pg_current_xact_id()")
+                cursor.execute("COMMIT")
+
+    def _look_up(self, cursor, table: sa.Table, rows, durable: bool) -> set[int]:
         """BEGIN and the look-up in one round trip; the parents' count checked, the present ids returned."""
         columns = list(table.c)
         references = [(columns.index(fk.parent), fk.column) for fk in table.foreign_keys]
@@ -85,7 +97,7 @@ class PostgresBatch:
         dense = high - low < 4 * len(ids)  # the usual file: a range scan beats a list of keys
         with cursor.connection.pipeline():
             cursor.execute("BEGIN")
-            cursor.execute(_look_up_query(table, references, skip_triggers, dense),
+            cursor.execute(_look_up_query(table, references, skip_triggers, dense, durable),
                            [*([low, high] if dense else [ids]), *wanted])
             present, *locked = cursor.fetchone()[:1 + len(references)]
         for (_, key), keys, count in zip(references, wanted, locked):
@@ -135,7 +147,7 @@ class PostgresBatch:
         return self._may_skip_triggers
 
 
-def _look_up_query(table: sa.Table, references, skip_triggers: bool, dense: bool) -> str:
+def _look_up_query(table: sa.Table, references, skip_triggers: bool, dense: bool, durable: bool) -> str:
     # Lists go in as ARRAY(SELECT unnest(…)): the planner then does not estimate every element of a
     # constant list, which costs more than the query itself at a thousand ids.
     kind = pg_type(table.c.id)
@@ -146,6 +158,8 @@ def _look_up_query(table: sa.Table, references, skip_triggers: bool, dense: bool
               for n, (_, key) in enumerate(references)]
     if skip_triggers:
         parts.append("set_config('session_replication_role', 'replica', true)")
+    if not durable:
+        parts.append("set_config('synchronous_commit', 'off', true)")
     return "SELECT " + ", ".join(parts)
 
 

@@ -35,6 +35,8 @@ class FakeLoadStore:
         self.batches: dict[tuple[str, Table], dict[int, BatchSummary]] = {}
         self.commit_calls: list[tuple[str, Table, int]] = []  # every call, failed ones included
         self.fail_on_commit = fail_on_commit
+        self.not_yet_durable: list[int] = []  # batches committed by commit_batches since make_durable
+        self.made_durable: list[list[int]] = []  # what each make_durable call flushed
 
     def add(self, table: Table, *rows: tuple) -> None:
         """Rows already in the database before the test's load."""
@@ -85,7 +87,13 @@ class FakeLoadStore:
     def commit_batches(self, writes: Sequence[BatchWrite]) -> list[BatchSummary]:
         """Not atomic across the group: the failure tests use one batch per commit."""
         self.commit_groups.append([w.batch for w in writes])
-        return [self.commit_batch(write) for write in writes]
+        summaries = [self.commit_batch(write) for write in writes]
+        self.not_yet_durable += [w.batch for w in writes]
+        return summaries
+
+    def make_durable(self) -> None:
+        self.made_durable.append(self.not_yet_durable)
+        self.not_yet_durable = []
 
 
 class FakeBlobStore:

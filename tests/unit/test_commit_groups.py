@@ -33,6 +33,19 @@ def test_groups_of_the_stores_size_land_in_order_with_progress_per_group():
     assert summary.totals()["inserted"] == 7
 
 
+def test_a_load_is_made_durable_once_after_its_last_group_has_landed():
+    store = _SlowStore(commits_in_flight=3)
+    _load(store, "t7")
+    assert [sorted(batches) for batches in store.made_durable] == [[1, 2, 3, 4, 5, 6, 7]]
+
+
+def test_a_failed_load_is_not_said_durable():
+    store = _SlowStore(commits_in_flight=3, failing=2)
+    with pytest.raises(StoreUnavailable):
+        _load(store, "t8")
+    assert store.made_durable == []
+
+
 def test_a_rerun_skips_recorded_batches_and_groups_the_rest():
     store = FakeLoadStore(batches_per_commit=3)
     _load(store, "t2", rows=2)  # the first two batches of task t2 are recorded
