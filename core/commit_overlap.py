@@ -19,8 +19,9 @@ class OrderedCommits:
     that wants none in flight is committed in turn, in the loading thread.
 
     The load has landed when every group has and the store has made them durable (a store may flush a
-    load's commits to disk once, at its end). A failure stops the load: the groups already sent still finish (each lands whole or not at all),
-    and a re-run skips every batch recorded and commits the rest, gaps included."""
+    load's commits to disk once, at its end). A failure stops the load: the groups already sent still
+    finish (each lands whole or not at all), and a re-run skips every batch recorded and commits the
+    rest, gaps included."""
 
     def __init__(self, store: LoadStore, landed: Callable[[list[BatchSummary], int], None]) -> None:
         self._store = store
