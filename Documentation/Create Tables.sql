@@ -9,6 +9,16 @@ CREATE TABLE departments (
 );
 GO
 
+CREATE TABLE hire_summaries (
+	year INTEGER NOT NULL,
+	department_id INTEGER NOT NULL,
+	job_id INTEGER NOT NULL,
+	quarter INTEGER NOT NULL,
+	hired INTEGER NOT NULL,
+	CONSTRAINT pk_hire_summaries PRIMARY KEY (year, department_id, job_id, quarter)
+);
+GO
+
 CREATE TABLE jobs (
 	id INTEGER NOT NULL,
 	job NVARCHAR(255) NOT NULL,

@@ -12,6 +12,7 @@ from domain.rejections import Rejection
 from domain.tables import Table
 from infra.db.bulk import bulk_writer, present_ids
 from infra.db.failures import unavailable_on_failure
+from infra.db.hire_summaries import write_counting_hires
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
 from infra.db.postgres_batch import PostgresBatch
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_row, rejection_values
@@ -103,7 +104,9 @@ class SqlLoadStore:
             return self._write(conn, write, write_rows)
 
     def _write(self, conn: sa.Connection, write: BatchWrite, write_rows) -> BatchSummary:
-        summary = write.summary(write_rows(conn, TABLES[write.table.value], write.rows, write.lines))
+        # The rows, and for employees the report summary of those it inserted (infra.db.hire_summaries).
+        summary = write.summary(write_counting_hires(conn, write_rows, TABLES[write.table.value], write.rows,
+                                                     write.lines))
         if write.rejections:
             self._write_rejections(conn, write.rejections)
         conn.execute(load_batches.insert().values(

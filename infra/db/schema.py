@@ -87,4 +87,17 @@ tasks = sa.Table(
     sa.Column("lease_until", UtcDateTime, nullable=True),
 )
 
+# Hires counted per department, job, year and quarter, kept by every batch that inserts employees (in its
+# own transaction) and rebuilt by a restore: the reports read these few rows, not the hires. No foreign
+# keys: it is derived data, rebuilt from hired_employees whenever in doubt (flask rebuild-summaries). The
+# key starts with the year, the one filter both reports use.
+hire_summaries = sa.Table(
+    "hire_summaries", metadata,
+    sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("department_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("job_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("quarter", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("hired", sa.Integer, nullable=False),
+)
+
 TABLES = {"departments": departments, "jobs": jobs, "hired_employees": hired_employees}

@@ -15,8 +15,9 @@ from core.backup_ports import RestoreBatch
 from core.errors import Conflict
 from domain.tables import Table
 from infra.db.failures import unavailable_on_failure
+from infra.db.hire_summaries import rebuild
 from infra.db.rejection_rows import rejection_row
-from infra.db.schema import TABLES, rejected_rows
+from infra.db.schema import TABLES, hired_employees, rejected_rows
 
 
 def _children(table: sa.Table) -> list[sa.Column]:
@@ -45,6 +46,8 @@ class SqlTableReplacer:
                     counts[table] = _fill(conn, TABLES[table.value], batches, in_place=kept[table])
                     if kept[table]:
                         _refuse_leftovers(conn, TABLES[table.value], counts[table])
+                if hired_employees in replacing:  # the reports' counts, from the rows now there
+                    rebuild(conn)
         except IntegrityError as error:
             raise Conflict(f"the restore broke a foreign key or a key, so nothing was restored "
                            f"(was the data changed meanwhile?): {error.orig}") from error

@@ -1,0 +1,211 @@
+"""hire_summaries kept in step with hired_employees: counted by each batch in its own transaction, rebuilt
+from the rows in one transaction (a restore, `flask rebuild-summaries`, the migration that adds it).
+
+A batch counts the rows it inserted itself, not those already there. The writers say how many they inserted,
+not which, so:
+- on PostgreSQL, when some went in and some did not, the batch's rows whose xmin is its own transaction's
+  are the ones it inserted: exact whatever other writers did meanwhile;
+- elsewhere the ids of the batch present before the write are looked up first, in its transaction, and the
+  writer's count must then be exactly the rest. Another writer that inserted some of those ids in between
+  (an overlapping load, a POST /batch) breaks that equality: the batch fails as ConcurrentWrite and is run
+  again, as one whose parents vanished is (MariaDB's INSERT IGNORE path makes the same check itself).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Callable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from domain.quarters import year_and_quarter
+from infra.db.bulk import RowWriter, present_ids
+from infra.db.failures import unavailable_on_failure
+from infra.db.inserts import ConcurrentWrite
+from infra.db.schema import hire_summaries, hired_employees
+
+KEY = ("year", "department_id", "job_id", "quarter")  # the primary key's order: the order rows are taken in
+_DATETIME, _DEPARTMENT, _JOB = (hired_employees.c.keys().index(name) for name in ("datetime", "department_id",
+                                                                                 "job_id"))
+
+
+def write_counting_hires(conn: sa.Connection, write_rows: RowWriter, table: sa.Table, rows: Sequence[tuple],
+                         lines: Sequence[str] = ()) -> int:
+    """write_rows(conn, table, rows, lines), and for hired_employees the summary of the rows it inserted
+    added in the same transaction. Returns what write_rows returns: how many rows went in."""
+    if table is not hired_employees or not rows:
+        return write_rows(conn, table, rows, lines)
+    inserted = _INSERTED_ROWS.get(conn.dialect.name, _absent_before)(conn, write_rows, rows, lines)
+    add(conn, counts(inserted))
+    return len(inserted)
+
+
+def _own_after(conn: sa.Connection, write_rows: RowWriter, rows: Sequence[tuple], lines: Sequence[str]):
+    """PostgreSQL: the rows the write inserted, asked of the table only when some were left out."""
+    inserted = write_rows(conn, hired_employees, rows, lines)
+    if inserted in (0, len(rows)):
+        return rows[:inserted]
+    # No savepoint is taken on the way (a subtransaction's rows would carry its own xid), so the rows this
+    # transaction inserted are those whose xmin is its xid.
+    ours = {row[0] for row in conn.exec_driver_sql(
+        "SELECT id FROM hired_employees WHERE id = ANY(%s) AND xmin = pg_current_xact_id()::xid",
+        ([row[0] for row in rows],))}
+    if len(ours) != inserted:
+        raise ConcurrentWrite(f"hired_employees holds {len(ours)} rows of this batch's transaction, its writer "
+                              f"said {inserted}")
+    return [row for row in rows if row[0] in ours]
+
+
+def _absent_before(conn: sa.Connection, write_rows: RowWriter, rows: Sequence[tuple], lines: Sequence[str]):
+    """Elsewhere: the rows whose id was absent just before the write, once the write's count confirms it."""
+    present = _present(conn, rows)
+    inserted = write_rows(conn, hired_employees, rows, lines)
+    if inserted != len(rows) - len(present):
+        raise ConcurrentWrite(f"{len(rows) - len(present) - inserted} rows of hired_employees this batch found "
+                              "absent were inserted by another writer before it")
+    return [row for row in rows if row[0] not in present] if present else rows
+
+
+_INSERTED_ROWS = {"postgresql": _own_after}
+
+
+def _present(conn: sa.Connection, rows: Sequence[tuple]) -> set[int]:
+    ids = [row[0] for row in rows]
+    low, high = min(ids), max(ids)
+    if high - low < 4 * len(ids):  # the usual batch, ids close together: one range scan, mostly empty
+        found = conn.execute(_IN_RANGE, {"low": low, "high": high}).scalars()
+        return set(found).intersection(ids)
+    return present_ids(conn, hired_employees.c.id, ids)
+
+
+_IN_RANGE = sa.select(hired_employees.c.id).where(
+    hired_employees.c.id.between(sa.bindparam("low"), sa.bindparam("high")))
+
+
+def counts(rows: Sequence[tuple]) -> Counter:
+    """Hires per summary key (year, department, job, quarter) among employee rows in the table's column order."""
+    found: Counter = Counter()
+    for row in rows:
+        year, quarter = year_and_quarter(row[_DATETIME])
+        found[year, row[_DEPARTMENT], row[_JOB], quarter] += 1
+    return found
+
+
+def add(conn: sa.Connection, found: Counter) -> None:
+    """Adds the counts to the summary in one statement (or as few as the dialect's parameter limit allows),
+    its rows in key order: two batches in flight lock the rows they share in the same order, so neither
+    waits for a row the other holds while holding one it wants."""
+    if found:
+        records = [{**dict(zip(KEY, key)), "hired": n} for key, n in sorted(found.items())]
+        _UPSERTS.get(conn.dialect.name, _merge)(conn, records)
+
+
+def _on_conflict(insert) -> Callable[[sa.Connection, list[dict]], None]:
+    statement = insert(hire_summaries)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(KEY), set_={"hired": hire_summaries.c.hired + statement.excluded.hired})
+
+    def run(conn: sa.Connection, records: list[dict]) -> None:
+        conn.execute(statement, records)
+    return run
+
+
+def _on_duplicate_key(conn: sa.Connection, records: list[dict]) -> None:
+    statement = mysql_insert(hire_summaries)
+    conn.execute(statement.on_duplicate_key_update(hired=hire_summaries.c.hired + statement.inserted.hired),
+                 records)
+
+
+# SQL Server stops at 2100 parameters a statement: 400 rows of five.
+MERGE_ROWS = 400
+
+
+def merge(records: list[dict]) -> sa.TextClause:
+    """SQL Server's upsert: one MERGE of the rows, HOLDLOCK so that two batches adding the same new key
+    cannot both insert it. Built without a connection, so it can be compiled for a server that is not here."""
+    columns = (*KEY, "hired")
+    names = ", ".join(columns)
+    values = ", ".join("(" + ", ".join(f":{name}_{n}" for name in columns) + ")" for n in range(len(records)))
+    matched = " AND ".join(f"target.{name} = incoming.{name}" for name in KEY)
+    incoming = ", ".join(f"incoming.{name}" for name in columns)
+    text = (f"MERGE hire_summaries WITH (HOLDLOCK) AS target USING (VALUES {values}) AS incoming ({names}) "
+            f"ON {matched} WHEN MATCHED THEN UPDATE SET hired = target.hired + incoming.hired "
+            f"WHEN NOT MATCHED THEN INSERT ({names}) VALUES ({incoming});")
+    return sa.text(text).bindparams(**{f"{name}_{n}": record[name] for n, record in enumerate(records)
+                                       for name in columns})
+
+
+def _merge(conn: sa.Connection, records: list[dict]) -> None:
+    for start in range(0, len(records), MERGE_ROWS):
+        conn.execute(merge(records[start:start + MERGE_ROWS]))
+
+
+_UPSERTS = {"postgresql": _on_conflict(pg_insert), "sqlite": _on_conflict(sqlite_insert),
+            "mysql": _on_duplicate_key, "mariadb": _on_duplicate_key}
+
+
+# --- rebuilt from the rows ---------------------------------------------------------------------------
+
+def _quarter_of(moment: sa.ColumnElement) -> sa.ColumnElement:
+    """The SQL form of domain.quarters.year_and_quarter's quarter (the equality tests tie the two)."""
+    month = sa.extract("month", moment)
+    return sa.case((month <= 3, 1), (month <= 6, 2), (month <= 9, 3), else_=4)
+
+
+def counted_from_rows() -> sa.Select:
+    """hire_summaries' rows computed from hired_employees, in SQL: what the summary must equal."""
+    e = hired_employees
+    # Keyed in a subquery and grouped by its columns: SQL Server cannot match a GROUP BY expression that
+    # holds bound parameters with the same expression in the select list.
+    keyed = sa.select(sa.cast(sa.extract("year", e.c.datetime), sa.Integer).label("year"), e.c.department_id,
+                      e.c.job_id, _quarter_of(e.c.datetime).label("quarter")).subquery("keyed")
+    key = [keyed.c[name] for name in KEY]
+    return sa.select(*key, sa.func.count().label("hired")).group_by(*key)
+
+
+COUNTED_FROM_ROWS = counted_from_rows()
+
+# Held until the rebuild commits, so that no batch adds to the summary between its delete and its refill; a
+# batch that inserted rows the rebuild cannot see yet adds them after it.
+_LOCKS = {
+    "postgresql": "LOCK TABLE hire_summaries IN SHARE ROW EXCLUSIVE MODE",
+    "mysql": "SELECT COUNT(*) FROM hire_summaries FOR UPDATE",
+    "mariadb": "SELECT COUNT(*) FROM hire_summaries FOR UPDATE",
+    "mssql": "SELECT COUNT(*) FROM hire_summaries WITH (TABLOCKX, HOLDLOCK)",
+}  # SQLite: the delete below takes the one write lock there is
+
+
+def lock(conn: sa.Connection) -> None:
+    """Holds the summary for the caller's transaction: no batch adds to it until that commits."""
+    if conn.dialect.name in _LOCKS:
+        conn.exec_driver_sql(_LOCKS[conn.dialect.name])
+
+
+def rebuild(conn: sa.Connection) -> int:
+    """Replaces the summary with the counts of the rows, in the caller's transaction; returns its rows."""
+    lock(conn)
+    conn.execute(hire_summaries.delete())
+    conn.execute(hire_summaries.insert().from_select([*KEY, "hired"], COUNTED_FROM_ROWS))
+    return conn.execute(sa.select(sa.func.count()).select_from(hire_summaries)).scalar_one()
+
+
+class SqlHireSummary:
+    """The HireSummary port: the rebuild `flask rebuild-summaries` asks for, in one transaction."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def rebuild(self) -> dict[str, int]:
+        with unavailable_on_failure(), self._engine.begin() as conn:
+            lock(conn)
+            before = _keyed(conn.execute(sa.select(hire_summaries)))
+            rows = rebuild(conn)
+            after = _keyed(conn.execute(sa.select(hire_summaries)))
+        wrong = sum(1 for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+        return {"rows": rows, "corrected": wrong}
+
+
+def _keyed(rows) -> dict[tuple, int]:
+    return {tuple(row[:len(KEY)]): row.hired for row in rows}

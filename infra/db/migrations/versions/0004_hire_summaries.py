@@ -1,0 +1,32 @@
+"""Hires counted per department, job, year and quarter, for the reports; filled from the rows already there.
+
+Revision ID: 0004
+Revises: 0003
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "hire_summaries",
+        sa.Column("year", sa.Integer, autoincrement=False, nullable=False),
+        sa.Column("department_id", sa.Integer, autoincrement=False, nullable=False),
+        sa.Column("job_id", sa.Integer, autoincrement=False, nullable=False),
+        sa.Column("quarter", sa.Integer, autoincrement=False, nullable=False),
+        sa.Column("hired", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint("year", "department_id", "job_id", "quarter", name="pk_hire_summaries"),
+    )
+    # A database upgraded with employees in it: their counts, in the same transaction as the table.
+    from infra.db.hire_summaries import rebuild
+
+    rebuild(op.get_bind())
+
+
+def downgrade() -> None:
+    op.drop_table("hire_summaries")
