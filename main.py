@@ -33,6 +33,7 @@ from infra.broker.dispatcher import CeleryDispatcher
 from infra.broker.fan_out import CeleryFanOut
 from infra.broker.redis_registry import RedisTaskRegistry
 from infra.db.engine import create_engine
+from infra.db.hire_summaries import SqlHireSummary
 from infra.db.load_store import SqlLoadStore
 from infra.db.migrate import upgrade
 from infra.db.report_queries import SqlReportQueries
@@ -110,7 +111,7 @@ def build_services(settings: Settings, dispatcher: TaskDispatcher | None = None,
         ingestion=ingestion,
         loads=loads,
         chunked_loads=chunked_loads,
-        reports=Reports(SqlReportQueries(engine)),
+        reports=Reports(SqlReportQueries(engine), SqlHireSummary(engine)),
         rows=rows,
         blobs=blobs,
         upgrade_schema=lambda: upgrade_all({engine, registry_engine}),

@@ -1,4 +1,5 @@
-"""`flask init-db | load | report | generate | backup | restore`: the CLI drives the same use cases as the API."""
+"""`flask init-db | load | report | rebuild-summaries | generate | backup | restore`: the CLI drives the same
+use cases as the API."""
 from __future__ import annotations
 
 import json
@@ -97,6 +98,16 @@ def report(name: str, year: int, fmt: str) -> None:
     click.echo(text, nl=False)
 
 
+@click.command("rebuild-summaries")
+def rebuild_summaries() -> None:
+    """Rebuild the reports' summary from the hires, in one transaction, and print what it corrected as JSON."""
+    try:
+        result = services().reports.rebuild_summary()
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps(result))
+
+
 @click.command("generate")
 @click.option("--rows", type=click.IntRange(min=0), required=True, help="Rows of hired_employees.csv.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
@@ -146,5 +157,5 @@ def restore(table: str, name: str | None, with_dependants: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, load, report, generate, backup, restore):
+    for command in (init_db, load, report, rebuild_summaries, generate, backup, restore):
         app.cli.add_command(command)

@@ -25,6 +25,6 @@ def hired_by_quarter():
 @bp.get("/report/hiring-above-average")
 def hiring_above_average():
     year = int_arg("year", 2021)
-    reports = services().reports
     # The mean the rows are above, for the dashboard's line; the CSV keeps the rows alone.
-    return _respond("hiring-above-average", year, reports.hiring_above_average(year), mean=reports.hiring_mean(year))
+    report = services().reports.above_mean(year)
+    return _respond("hiring-above-average", year, report.rows, mean=report.mean)

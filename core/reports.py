@@ -1,15 +1,15 @@
-"""The two reports: the database counts, the use case fixes the year window and the order."""
+"""The two reports: the database counts (from a summary kept with the hires), the use case applies the
+mean and the order."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from core.errors import InvalidRequest
 
 
-@dataclass(frozen=True, slots=True)
-class QuarterlyHires:
+class QuarterlyHires(NamedTuple):
     department: str
     job: str
     Q1: int
@@ -18,22 +18,24 @@ class QuarterlyHires:
     Q4: int
 
 
-@dataclass(frozen=True, slots=True)
-class DepartmentHires:
+class DepartmentHires(NamedTuple):
     id: int
     department: str
     hired: int
 
 
 class ReportQueries(Protocol):
-    def hires_by_quarter(self, quarter_starts: list[datetime]) -> list[QuarterlyHires]:
-        """Counts per (department, job) with a hire in [starts[0], starts[4]), one count per quarter."""
+    def hires_by_quarter(self, year: int) -> list[QuarterlyHires]:
+        """Counts per (department, job) with a hire in the year, one count per quarter; in any order."""
 
-    def departments_above_mean(self, start: datetime, end: datetime) -> list[DepartmentHires]:
-        """Departments whose hires in [start, end) exceed the mean over all departments."""
+    def hires_per_department(self, year: int) -> list[DepartmentHires]:
+        """Every department with its hires in the year (0 for none), read at one moment; in any order."""
 
-    def hires_and_departments(self, start: datetime, end: datetime) -> tuple[int, int]:
-        """Hires in [start, end) and the number of departments: the two terms of report 2's mean."""
+
+class HireSummary(Protocol):
+    def rebuild(self) -> dict[str, int]:
+        """Replaces the summary the queries read with the counts of the rows, in one transaction; says how
+        many summary rows there are now and how many were wrong (missing, extra or miscounted) before."""
 
 
 def alphabetical(text: str) -> tuple[str, str]:
@@ -48,23 +50,43 @@ def quarter_starts(year: int) -> list[datetime]:
     return [datetime(year, month, 1) for month in (1, 4, 7, 10)] + [datetime(year + 1, 1, 1)]
 
 
+@dataclass(frozen=True, slots=True)
+class AboveMean:
+    """Report 2 and the mean its rows are above, from one reading of the counts."""
+
+    rows: list[dict[str, Any]]
+    mean: float
+
+
 class Reports:
-    def __init__(self, queries: ReportQueries) -> None:
+    def __init__(self, queries: ReportQueries, summary: HireSummary | None = None) -> None:
         self._queries = queries
+        self._summary = summary
 
     def hired_by_quarter(self, year: int) -> list[dict[str, Any]]:
-        rows = self._queries.hires_by_quarter(quarter_starts(year))
+        quarter_starts(year)  # the year's range is checked whichever way the counts are kept
+        rows = self._queries.hires_by_quarter(year)
         rows.sort(key=lambda r: (alphabetical(r.department), alphabetical(r.job)))
-        return [asdict(r) for r in rows]
+        return [r._asdict() for r in rows]
 
     def hiring_above_average(self, year: int) -> list[dict[str, Any]]:
-        starts = quarter_starts(year)
-        rows = self._queries.departments_above_mean(starts[0], starts[-1])
-        rows.sort(key=lambda r: (-r.hired, alphabetical(r.department)))
-        return [asdict(r) for r in rows]
+        return self.above_mean(year).rows
 
     def hiring_mean(self, year: int) -> float:
         """The mean report 2 compares with: the year's hires over all departments, one with none counting 0."""
-        starts = quarter_starts(year)
-        hires, departments = self._queries.hires_and_departments(starts[0], starts[-1])
-        return hires / departments if departments else 0.0
+        return self.above_mean(year).mean
+
+    def above_mean(self, year: int) -> AboveMean:
+        quarter_starts(year)
+        counts = self._queries.hires_per_department(year)
+        total, departments = sum(c.hired for c in counts), len(counts)
+        # hired > total / departments, compared as hired * departments > total: exact in integers.
+        rows = [c for c in counts if c.hired * departments > total]
+        rows.sort(key=lambda r: (-r.hired, alphabetical(r.department)))
+        return AboveMean([r._asdict() for r in rows], total / departments if departments else 0.0)
+
+    def rebuild_summary(self) -> dict[str, int]:
+        """The summary the reports read, rebuilt from the rows (`flask rebuild-summaries`)."""
+        if self._summary is None:
+            raise InvalidRequest("these reports are counted from the rows: there is no summary to rebuild")
+        return self._summary.rebuild()

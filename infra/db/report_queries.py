@@ -1,80 +1,116 @@
-"""The two report queries, built once with SQLAlchemy Core; they run unchanged on every dialect."""
-from __future__ import annotations
+"""The report queries, built once with SQLAlchemy Core; they run unchanged on every dialect.
 
-from datetime import datetime
+SqlReportQueries reads hire_summaries (a few rows per department and job), which every batch keeps in its
+own transaction; SqlRowReportQueries counts the hires themselves, and is what the summary must equal (the
+equality tests compare the two through the Reports use case)."""
+from __future__ import annotations
 
 import sqlalchemy as sa
 
-from core.reports import DepartmentHires, QuarterlyHires
+from core.reports import DepartmentHires, QuarterlyHires, quarter_starts
 from infra.db.failures import unavailable_on_failure
-from infra.db.schema import UtcDateTime, departments, hired_employees, jobs
+from infra.db.schema import UtcDateTime, departments, hire_summaries, hired_employees, jobs
+
+# By department and job id, not by name alone: under a case- or accent-insensitive collation (MariaDB's
+# default utf8mb4_general_ci, SQL Server's *_CI_AS) "Engineering" and "engineering" would otherwise fall
+# into one group.
+_BY_DEPARTMENT_AND_JOB = (departments.c.id, departments.c.department, jobs.c.id, jobs.c.job)
+
+
+def _count(expression: sa.ColumnElement) -> sa.ColumnElement:
+    # A SUM is DECIMAL on MariaDB and NUMERIC on PostgreSQL: cast, so every driver hands over an int.
+    return sa.cast(expression, sa.Integer)
+
+
+# --- from the summary ----------------------------------------------------------------------------------
+
+def _summary_by_quarter() -> sa.Select:
+    s = hire_summaries
+    quarters = [_count(sa.func.sum(sa.case((s.c.quarter == q, s.c.hired), else_=0))).label(f"Q{q}")
+                for q in range(1, 5)]
+    return (sa.select(departments.c.department, jobs.c.job, *quarters)
+            .select_from(s.join(departments, departments.c.id == s.c.department_id)
+                         .join(jobs, jobs.c.id == s.c.job_id))
+            .where(s.c.year == sa.bindparam("year"))
+            .group_by(*_BY_DEPARTMENT_AND_JOB))
+
+
+def _summary_per_department() -> sa.Select:
+    s = hire_summaries
+    in_year = sa.and_(s.c.department_id == departments.c.id, s.c.year == sa.bindparam("year"))
+    return (sa.select(departments.c.id, departments.c.department,
+                      _count(sa.func.coalesce(sa.func.sum(s.c.hired), 0)).label("hired"))
+            .select_from(departments.outerjoin(s, in_year))
+            .group_by(departments.c.id, departments.c.department))
+
+
+SUMMARY_BY_QUARTER = _summary_by_quarter()
+SUMMARY_PER_DEPARTMENT = _summary_per_department()
+
+
+class SqlReportQueries:
+    """The reports from hire_summaries: each one statement, so its rows are of one moment."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def hires_by_quarter(self, year: int) -> list[QuarterlyHires]:
+        with unavailable_on_failure(), self._engine.connect() as conn:
+            return list(map(QuarterlyHires._make, conn.execute(SUMMARY_BY_QUARTER, {"year": year})))
+
+    def hires_per_department(self, year: int) -> list[DepartmentHires]:
+        with unavailable_on_failure(), self._engine.connect() as conn:
+            return list(map(DepartmentHires._make, conn.execute(SUMMARY_PER_DEPARTMENT, {"year": year})))
+
+
+# --- from the rows -------------------------------------------------------------------------------------
 
 _QUARTERS = [sa.bindparam(f"q{i}", type_=UtcDateTime) for i in range(5)]
 
 
-def _hires_by_quarter() -> sa.Select:
+def _rows_by_quarter() -> sa.Select:
     e = hired_employees
     moment = e.c.datetime
 
     def hires_in(quarter: int) -> sa.ColumnElement:
         inside = sa.and_(moment >= _QUARTERS[quarter], moment < _QUARTERS[quarter + 1])
-        return sa.func.sum(sa.case((inside, 1), else_=0)).label(f"Q{quarter + 1}")
+        return _count(sa.func.sum(sa.case((inside, 1), else_=0))).label(f"Q{quarter + 1}")
 
     return (
         sa.select(departments.c.department, jobs.c.job, *(hires_in(q) for q in range(4)))
         .select_from(e.join(departments).join(jobs))
         .where(moment >= _QUARTERS[0], moment < _QUARTERS[4])
-        # By id, not by name alone: under a case- or accent-insensitive collation (MariaDB's
-        # default utf8mb4_general_ci, SQL Server's *_CI_AS) "Engineering" and "engineering" would
-        # otherwise fall into one group.
-        .group_by(departments.c.id, departments.c.department, jobs.c.id, jobs.c.job)
+        .group_by(*_BY_DEPARTMENT_AND_JOB)
     )
 
 
-def _departments_above_mean() -> sa.Select:
+def _rows_per_department() -> sa.Select:
     e = hired_employees
-    start, end = sa.bindparam("start", type_=UtcDateTime), sa.bindparam("end", type_=UtcDateTime)
-    in_year = sa.and_(e.c.department_id == departments.c.id, e.c.datetime >= start, e.c.datetime < end)
-    counts = (
-        sa.select(departments.c.id, departments.c.department, sa.func.count(e.c.id).label("hired"))
-        .select_from(departments.outerjoin(e, in_year))
-        .group_by(departments.c.id, departments.c.department)
-        .cte("hires_per_department")
-    )
-    # hired > total / n, compared as hired * n > total: exact in integers on every database.
-    n = sa.select(sa.func.count()).select_from(counts).scalar_subquery()
-    total = sa.select(sa.func.sum(counts.c.hired)).scalar_subquery()
-    return sa.select(counts.c.id, counts.c.department, counts.c.hired).where(counts.c.hired * n > total)
+    in_year = sa.and_(e.c.department_id == departments.c.id, e.c.datetime >= _QUARTERS[0],
+                      e.c.datetime < _QUARTERS[4])
+    return (sa.select(departments.c.id, departments.c.department, sa.func.count(e.c.id).label("hired"))
+            .select_from(departments.outerjoin(e, in_year))
+            .group_by(departments.c.id, departments.c.department))
 
 
-def _hires_and_departments() -> sa.Select:
-    e = hired_employees
-    start, end = sa.bindparam("start", type_=UtcDateTime), sa.bindparam("end", type_=UtcDateTime)
-    hires = sa.select(sa.func.count(e.c.id)).where(e.c.datetime >= start, e.c.datetime < end).scalar_subquery()
-    return sa.select(hires.label("hires"), sa.select(sa.func.count(departments.c.id)).scalar_subquery().label("n"))
+HIRES_BY_QUARTER = _rows_by_quarter()
+HIRES_PER_DEPARTMENT = _rows_per_department()
 
 
-HIRES_BY_QUARTER = _hires_by_quarter()
-DEPARTMENTS_ABOVE_MEAN = _departments_above_mean()
-HIRES_AND_DEPARTMENTS = _hires_and_departments()
+def _quarters(year: int) -> dict:
+    return {f"q{i}": moment for i, moment in enumerate(quarter_starts(year))}
 
 
-class SqlReportQueries:
+class SqlRowReportQueries:
+    """The reports counted from hired_employees, the year as a datetime range the index serves."""
+
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def hires_by_quarter(self, quarter_starts: list[datetime]) -> list[QuarterlyHires]:
-        params = {f"q{i}": moment for i, moment in enumerate(quarter_starts)}
+    def hires_by_quarter(self, year: int) -> list[QuarterlyHires]:
         with unavailable_on_failure(), self._engine.connect() as conn:
-            return [QuarterlyHires(r.department, r.job, int(r.Q1), int(r.Q2), int(r.Q3), int(r.Q4))
-                    for r in conn.execute(HIRES_BY_QUARTER, params)]
+            return list(map(QuarterlyHires._make, conn.execute(HIRES_BY_QUARTER, _quarters(year))))
 
-    def departments_above_mean(self, start: datetime, end: datetime) -> list[DepartmentHires]:
+    def hires_per_department(self, year: int) -> list[DepartmentHires]:
         with unavailable_on_failure(), self._engine.connect() as conn:
-            return [DepartmentHires(r.id, r.department, int(r.hired))
-                    for r in conn.execute(DEPARTMENTS_ABOVE_MEAN, {"start": start, "end": end})]
-
-    def hires_and_departments(self, start: datetime, end: datetime) -> tuple[int, int]:
-        with unavailable_on_failure(), self._engine.connect() as conn:
-            row = conn.execute(HIRES_AND_DEPARTMENTS, {"start": start, "end": end}).one()
-        return int(row.hires), int(row.n)
+            return list(map(DepartmentHires._make, conn.execute(HIRES_PER_DEPARTMENT, _quarters(year))))

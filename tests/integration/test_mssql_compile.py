@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy.dialects.mssql import pyodbc
 
 from domain.entities import Employee
+from infra.db.hire_summaries import COUNTED_FROM_ROWS, MERGE_ROWS, merge
 from infra.db.inserts import insert_where_absent, rows_per_statement
-from infra.db.report_queries import DEPARTMENTS_ABOVE_MEAN, HIRES_BY_QUARTER
+from infra.db.report_queries import HIRES_BY_QUARTER, HIRES_PER_DEPARTMENT, SUMMARY_BY_QUARTER, SUMMARY_PER_DEPARTMENT
 from infra.db.schema import hired_employees
 
 SQL_SERVER_MAX_PARAMS = 2100
@@ -32,34 +33,74 @@ def assert_portable(sql: str) -> None:
         assert construct not in sql
 
 
-def test_hires_by_quarter_compiles_for_sql_server(dialect):
-    compiled = HIRES_BY_QUARTER.compile(dialect=dialect)
+def test_report_1_from_the_summary_compiles_for_sql_server(dialect):
+    compiled = SUMMARY_BY_QUARTER.compile(dialect=dialect)
     sql = flat(compiled)
 
     assert_portable(sql)
-    assert sql.startswith("SELECT departments.department, jobs.job, sum(CASE WHEN (hired_employees.datetime >= ? "
-                          "AND hired_employees.datetime < ?) THEN ? ELSE ? END) AS [Q1],")
-    assert "FROM hired_employees JOIN departments ON departments.id = hired_employees.department_id " \
-           "JOIN jobs ON jobs.id = hired_employees.job_id" in sql
-    assert sql.endswith("WHERE hired_employees.datetime >= ? AND hired_employees.datetime < ? "
+    assert sql.startswith("SELECT departments.department, jobs.job, CAST(sum(CASE WHEN (hire_summaries.quarter = ?) "
+                          "THEN hire_summaries.hired ELSE ? END) AS INTEGER) AS [Q1],")
+    assert sql.endswith("FROM hire_summaries JOIN departments ON departments.id = hire_summaries.department_id "
+                        "JOIN jobs ON jobs.id = hire_summaries.job_id WHERE hire_summaries.year = ? "
                         "GROUP BY departments.id, departments.department, jobs.id, jobs.job")
-    assert compiled.positiontup.count("q0") == 2 and compiled.positiontup.count("q4") == 2
-    assert len(compiled.positiontup) == 18
+    assert compiled.positiontup[-1] == "year" and len(compiled.positiontup) == 9
 
 
-def test_departments_above_mean_compiles_for_sql_server(dialect):
-    compiled = DEPARTMENTS_ABOVE_MEAN.compile(dialect=dialect)
+def test_report_2s_counts_from_the_summary_compile_for_sql_server(dialect):
+    compiled = SUMMARY_PER_DEPARTMENT.compile(dialect=dialect)
     sql = flat(compiled)
 
     assert_portable(sql)
-    assert sql.startswith("WITH hires_per_department AS (SELECT departments.id AS id, departments.department "
-                          "AS department, count(hired_employees.id) AS hired FROM departments LEFT OUTER JOIN "
-                          "hired_employees ON hired_employees.department_id = departments.id AND "
-                          "hired_employees.datetime >= ? AND hired_employees.datetime < ? GROUP BY")
-    # The mean compared in integers, as hired * n > total: no division, no float, on SQL Server too.
-    assert sql.endswith("WHERE hires_per_department.hired * (SELECT count(*) AS count_1 FROM hires_per_department) "
-                        "> (SELECT sum(hires_per_department.hired) AS sum_1 FROM hires_per_department)")
-    assert compiled.positiontup == ["start", "end"]
+    # Every department, one with no hires in the year counting 0: the mean is taken over all of them.
+    assert sql == ("SELECT departments.id, departments.department, CAST(coalesce(sum(hire_summaries.hired), ?) "
+                   "AS INTEGER) AS hired FROM departments LEFT OUTER JOIN hire_summaries ON "
+                   "hire_summaries.department_id = departments.id AND hire_summaries.year = ? "
+                   "GROUP BY departments.id, departments.department")
+
+
+def test_the_reports_from_the_rows_compile_for_sql_server(dialect):
+    by_quarter = HIRES_BY_QUARTER.compile(dialect=dialect)
+    per_department = flat(HIRES_PER_DEPARTMENT.compile(dialect=dialect))
+
+    assert_portable(flat(by_quarter))
+    assert_portable(per_department)
+    assert flat(by_quarter).endswith("WHERE hired_employees.datetime >= ? AND hired_employees.datetime < ? "
+                                     "GROUP BY departments.id, departments.department, jobs.id, jobs.job")
+    assert by_quarter.positiontup.count("q0") == 2 and by_quarter.positiontup.count("q4") == 2
+    assert "FROM departments LEFT OUTER JOIN hired_employees ON hired_employees.department_id = departments.id " \
+           "AND hired_employees.datetime >= ? AND hired_employees.datetime < ?" in per_department
+
+
+def test_the_summary_counted_from_the_rows_compiles_for_sql_server(dialect):
+    sql = flat(COUNTED_FROM_ROWS.compile(dialect=dialect))
+
+    assert_portable(sql)
+    # Grouped by the subquery's columns, not by expressions holding parameters, which SQL Server would
+    # not match with the select list's.
+    assert sql.startswith("SELECT keyed.year, keyed.department_id, keyed.job_id, keyed.quarter, count(*) AS hired "
+                          "FROM (SELECT CAST(DATEPART(year, hired_employees.datetime) AS INTEGER) AS year,")
+    assert sql.endswith("GROUP BY keyed.year, keyed.department_id, keyed.job_id, keyed.quarter")
+
+
+def _summary_records(count: int) -> list[dict]:
+    return [{"year": 2021, "department_id": 1, "job_id": n, "quarter": 1 + n % 4, "hired": n} for n in range(count)]
+
+
+def test_the_summary_upsert_is_a_merge_within_sql_servers_parameter_limit(dialect):
+    compiled = merge(_summary_records(MERGE_ROWS)).compile(dialect=dialect)
+    sql = flat(compiled)
+
+    assert_portable(sql)
+    assert len(compiled.positiontup) == 5 * MERGE_ROWS <= SQL_SERVER_MAX_PARAMS
+    assert sql.startswith("MERGE hire_summaries WITH (HOLDLOCK) AS target USING (VALUES (?, ?, ?, ?, ?), ")
+    assert sql.endswith(") AS incoming (year, department_id, job_id, quarter, hired) ON target.year = incoming.year "
+                        "AND target.department_id = incoming.department_id AND target.job_id = incoming.job_id AND "
+                        "target.quarter = incoming.quarter WHEN MATCHED THEN UPDATE SET hired = target.hired + "
+                        "incoming.hired WHEN NOT MATCHED THEN INSERT (year, department_id, job_id, quarter, hired) "
+                        "VALUES (incoming.year, incoming.department_id, incoming.job_id, incoming.quarter, "
+                        "incoming.hired);")
+    # The values in the order the rows were given (the caller sorts them by key).
+    assert [compiled.params[name] for name in compiled.positiontup[:10]] == [2021, 1, 0, 1, 0, 2021, 1, 1, 2, 1]
 
 
 def _records(ids: range) -> list[dict]:

@@ -14,8 +14,9 @@ from core.summary import BatchSummary
 from domain.entities import Department, Employee, Job
 from domain.rejections import Rejection
 from domain.tables import Table
+from infra.db.hire_summaries import SqlHireSummary
 from infra.db.load_store import SqlLoadStore
-from infra.db.report_queries import SqlReportQueries
+from infra.db.report_queries import SqlReportQueries, SqlRowReportQueries
 from infra.db.row_reader import SqlRowReader
 from infra.db.schema import departments, hired_employees, jobs, load_batches, rejected_rows
 
@@ -222,12 +223,14 @@ HIRES = [  # id, datetime, department, job
 ]
 
 
-@pytest.fixture
-def reports(engine) -> Reports:
+@pytest.fixture(params=["summary", "rows"])
+def reports(engine, request) -> Reports:
+    """Both ways of counting: the summary (rebuilt from the rows inserted here) and the rows themselves."""
     insert(engine, departments, DEPARTMENTS)
     insert(engine, jobs, JOBS)
     insert(engine, hired_employees, [(i, f"Person {i}", moment, d, j) for i, moment, d, j in HIRES])
-    return Reports(SqlReportQueries(engine))
+    SqlHireSummary(engine).rebuild()
+    return Reports(SqlReportQueries(engine) if request.param == "summary" else SqlRowReportQueries(engine))
 
 
 def test_hired_by_quarter_counts_each_department_and_job_in_case_insensitive_order(reports):

@@ -14,6 +14,7 @@ from core.progress import Progress
 from core.reports import DepartmentHires, QuarterlyHires
 from core.summary import BatchSummary
 from core.tasks import TaskRecord, TaskState
+from domain.quarters import year_and_quarter
 from domain.rejections import Rejection
 from domain.tables import Table
 
@@ -131,43 +132,46 @@ class FakeBlobStore:
         return None
 
 
-def _within(moment: datetime, start: datetime, end: datetime) -> bool:
-    return start <= moment < end
-
-
 class FakeReportQueries:
-    """Counts over a FakeLoadStore's rows in plain Python, as the SQL does; in no particular order."""
+    """Counts over a FakeLoadStore's rows in plain Python, by each hire's quarter; in no particular order."""
 
     def __init__(self, store: FakeLoadStore) -> None:
         self._store = store
-        self.calls: list[tuple[str, tuple[datetime, ...]]] = []
+        self.calls: list[tuple[str, int]] = []
 
-    def hires_by_quarter(self, quarter_starts: list[datetime]) -> list[QuarterlyHires]:
-        self.calls.append(("hires_by_quarter", tuple(quarter_starts)))
+    def _hires_in(self, year: int):
+        for employee in self._store.tables[Table.HIRED_EMPLOYEES].values():
+            hired_in, quarter = year_and_quarter(employee.datetime)
+            if hired_in == year:
+                yield employee, quarter
+
+    def hires_by_quarter(self, year: int) -> list[QuarterlyHires]:
+        self.calls.append(("hires_by_quarter", year))
         departments, jobs = self._store.tables[Table.DEPARTMENTS], self._store.tables[Table.JOBS]
         counts: dict[tuple[str, str], list[int]] = {}
-        for employee in self._store.tables[Table.HIRED_EMPLOYEES].values():
-            for quarter in range(4):
-                if _within(employee.datetime, quarter_starts[quarter], quarter_starts[quarter + 1]):
-                    key = (departments[employee.department_id].department, jobs[employee.job_id].job)
-                    counts.setdefault(key, [0, 0, 0, 0])[quarter] += 1
+        for employee, quarter in self._hires_in(year):
+            key = (departments[employee.department_id].department, jobs[employee.job_id].job)
+            counts.setdefault(key, [0, 0, 0, 0])[quarter - 1] += 1
         return [QuarterlyHires(d, j, *q) for (d, j), q in reversed(list(counts.items()))]
 
-    def departments_above_mean(self, start: datetime, end: datetime) -> list[DepartmentHires]:
-        self.calls.append(("departments_above_mean", (start, end)))
+    def hires_per_department(self, year: int) -> list[DepartmentHires]:
+        self.calls.append(("hires_per_department", year))
         departments = self._store.tables[Table.DEPARTMENTS]
         hired = {id_: 0 for id_ in departments}
-        for employee in self._store.tables[Table.HIRED_EMPLOYEES].values():
-            if _within(employee.datetime, start, end):
-                hired[employee.department_id] += 1
-        total = sum(hired.values())
-        return [DepartmentHires(id_, departments[id_].department, count)
-                for id_, count in hired.items() if count * len(hired) > total]
+        for employee, _ in self._hires_in(year):
+            hired[employee.department_id] += 1
+        return [DepartmentHires(id_, departments[id_].department, count) for id_, count in reversed(hired.items())]
 
-    def hires_and_departments(self, start: datetime, end: datetime) -> tuple[int, int]:
-        employees = self._store.tables[Table.HIRED_EMPLOYEES].values()
-        hires = sum(1 for e in employees if _within(e.datetime, start, end))
-        return hires, len(self._store.tables[Table.DEPARTMENTS])
+
+class FakeHireSummary:
+    """A summary that says how often it was rebuilt."""
+
+    def __init__(self) -> None:
+        self.rebuilds = 0
+
+    def rebuild(self) -> dict[str, int]:
+        self.rebuilds += 1
+        return {"rows": 0, "corrected": 0}
 
 
 class FakeTaskRegistry:

@@ -6,9 +6,16 @@ import inspect
 import pytest
 
 from core.ports import BlobStore, LoadStore
-from core.reports import ReportQueries
+from core.reports import HireSummary, ReportQueries
 from core.tasks import TaskDispatcher, TaskRegistry
-from tests.unit.fakes import FakeBlobStore, FakeDispatcher, FakeLoadStore, FakeReportQueries, FakeTaskRegistry
+from tests.unit.fakes import (
+    FakeBlobStore,
+    FakeDispatcher,
+    FakeHireSummary,
+    FakeLoadStore,
+    FakeReportQueries,
+    FakeTaskRegistry,
+)
 
 
 def port_methods(port: type) -> dict[str, list[str]]:
@@ -17,7 +24,8 @@ def port_methods(port: type) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("port, fake", [(LoadStore, FakeLoadStore), (BlobStore, FakeBlobStore),
-                                        (ReportQueries, FakeReportQueries), (TaskRegistry, FakeTaskRegistry),
+                                        (ReportQueries, FakeReportQueries), (HireSummary, FakeHireSummary),
+                                        (TaskRegistry, FakeTaskRegistry),
                                         (TaskDispatcher, FakeDispatcher)])
 def test_fake_has_every_method_of_its_port_with_the_same_parameters(port, fake):
     methods = port_methods(port)

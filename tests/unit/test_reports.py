@@ -1,7 +1,7 @@
 """The two reports over a fake of the queries: the year window in UTC, and the order rows come out in."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -9,7 +9,7 @@ from core.errors import InvalidRequest
 from core.reports import Reports, alphabetical, quarter_starts
 from domain.entities import Department, Employee, Job
 from domain.tables import Table
-from tests.unit.fakes import FakeReportQueries
+from tests.unit.fakes import FakeHireSummary, FakeReportQueries
 
 D, J, E = Table.DEPARTMENTS, Table.JOBS, Table.HIRED_EMPLOYEES
 
@@ -74,10 +74,19 @@ def test_hire_moved_into_another_year_by_its_offset_counts_in_that_year(load, pa
         {"department": "Department 1", "job": "Job 1", "Q1": 1, "Q2": 0, "Q3": 0, "Q4": 0}]
 
 
-def test_hiring_above_average_asks_for_the_year_in_utc(store):
+def test_report_2_and_its_mean_come_from_one_reading_of_the_counts(store):
     queries = FakeReportQueries(store)
-    Reports(queries).hiring_above_average(2021)
-    assert queries.calls == [("departments_above_mean", (datetime(2021, 1, 1), datetime(2022, 1, 1)))]
+    Reports(queries).above_mean(2021)
+    assert queries.calls == [("hires_per_department", 2021)]
+
+
+def test_a_hire_on_a_quarters_first_and_last_moment_counts_in_that_quarter(parents, reports):
+    starts = quarter_starts(2021)
+    for quarter in range(4):
+        hire(parents, 2 * quarter + 1, starts[quarter])
+        hire(parents, 2 * quarter + 2, starts[quarter + 1] - timedelta(microseconds=1))
+    assert reports.hired_by_quarter(2021) == [
+        {"department": "Department 1", "job": "Job 1", "Q1": 2, "Q2": 2, "Q3": 2, "Q4": 2}]
 
 
 def test_hiring_above_average_is_ordered_by_hires_then_department(store, reports):
@@ -108,3 +117,14 @@ def test_hiring_mean_counts_departments_without_hires_as_zero(store, reports):
 
 def test_hiring_mean_without_departments_is_zero(store, reports):
     assert reports.hiring_mean(2021) == 0.0
+
+
+def test_rebuild_summary_asks_the_summary_once(store):
+    summary = FakeHireSummary()
+    assert Reports(FakeReportQueries(store), summary).rebuild_summary() == {"rows": 0, "corrected": 0}
+    assert summary.rebuilds == 1
+
+
+def test_reports_counted_from_the_rows_have_no_summary_to_rebuild(reports):
+    with pytest.raises(InvalidRequest, match="no summary to rebuild"):
+        reports.rebuild_summary()
