@@ -1,0 +1,177 @@
+"""The reports' summary equals the computation from the rows after every way rows arrive or go, on SQLite,
+PostgreSQL and MariaDB: random loads, loads that overlap in time and in ids, POST /batch calls, a restore.
+(A worker killed mid-load: tests/e2e/test_worker_loss.py. The replay of rejected rows is not built yet.)
+
+Everything runs through the composition root (main.build_services), as the API and the workers do."""
+from __future__ import annotations
+
+import io
+import random
+import threading
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from core.errors import StoreUnavailable
+from core.reports import Reports
+from domain.tables import Table
+from infra.db.hire_summaries import COUNTED_FROM_ROWS, SqlHireSummary
+from infra.db.report_queries import SqlReportQueries, SqlRowReportQueries
+from infra.db.schema import hire_summaries
+from main import build_services
+
+YEARS = (2020, 2021, 2022, 2023)
+# Names that differ by case only, and names a binary collation orders unlike case folding.
+DEPARTMENTS = ["Sales", "sales", "Engineering", "GIS", "General", "Légal", "Quiet", "Silent"]
+JOBS = ["General Manager", "GIS Technical Architect", "analyst", "Analyst", "Nurse", "Zoo Keeper"]
+ATTEMPTS = 8  # as a worker retries a batch that met another writer (Celery's retries)
+
+
+@pytest.fixture
+def services(settings):
+    services = build_services(replace(settings, batch_size=37))  # many batches, some cut across by others
+    services.upgrade_schema()
+    services.ingestion.load_stream(Table.DEPARTMENTS, _csv([(i, n) for i, n in enumerate(DEPARTMENTS, 1)]),
+                                   source="departments.csv", task_id="parents")
+    services.ingestion.load_stream(Table.JOBS, _csv([(i, n) for i, n in enumerate(JOBS, 1)]),
+                                   source="jobs.csv", task_id="parents")
+    return services
+
+
+def _csv(rows) -> io.BytesIO:
+    return io.BytesIO("".join(",".join(map(str, row)) + "\n" for row in rows).encode())
+
+
+def _moment(rng: random.Random) -> str:
+    """A moment in YEARS, often on a quarter's edge, sometimes with an offset that moves it across one."""
+    year = rng.choice(YEARS)
+    if rng.random() < 0.3:
+        edge = datetime(year, rng.choice((1, 4, 7, 10)), 1) - timedelta(microseconds=rng.choice((0, 1)))
+        return edge.isoformat() + rng.choice(("", "Z"))
+    moment = datetime(year, 1, 1) + timedelta(seconds=rng.randrange(365 * 86400))
+    return moment.isoformat() + rng.choice(("", "Z", "+05:30", "-11:00"))
+
+
+def employees(rng: random.Random, ids: range, broken: float = 0.05) -> list[tuple]:
+    """Rows for a random sample of the ids, shuffled: some repeated, some breaking a rule."""
+    chosen = rng.sample(list(ids), k=len(ids) * 3 // 4)
+    chosen += rng.sample(chosen, k=len(chosen) // 20)  # ids repeated within the file
+    rng.shuffle(chosen)
+    rows = []
+    for id_ in chosen:
+        row = [id_, f"Person {id_}", _moment(rng), rng.randint(1, len(DEPARTMENTS) - 2), rng.randint(1, len(JOBS))]
+        if rng.random() < broken:
+            row[rng.choice((2, 3, 4))] = rng.choice(("", "99", "not a date"))
+        rows.append(row)
+    return rows
+
+
+def load(services, rows, task_id: str | None = None) -> dict:
+    """A load of the rows, run again under the same task id when a batch met another writer, as a worker
+    runs a task again: its committed batches stand."""
+    task_id = task_id or f"load-{uuid.uuid4().hex}"
+    for _ in range(ATTEMPTS):
+        try:
+            return services.ingestion.load_stream(Table.HIRED_EMPLOYEES, _csv(rows), source="hired_employees.csv",
+                                                  task_id=task_id).totals()
+        except StoreUnavailable:
+            continue
+    raise AssertionError(f"the load {task_id} met other writers {ATTEMPTS} times")
+
+
+def assert_summary_equals_the_rows(engine) -> int:
+    """The summary row for row, and both reports for every year, as computed from the hires."""
+    with engine.connect() as conn:
+        kept = sorted(map(tuple, conn.execute(sa.select(hire_summaries))))
+        counted = sorted(map(tuple, conn.execute(COUNTED_FROM_ROWS)))
+    assert kept == counted
+    summary, rows = Reports(SqlReportQueries(engine)), Reports(SqlRowReportQueries(engine))
+    for year in (2019, *YEARS, 2024):
+        assert summary.hired_by_quarter(year) == rows.hired_by_quarter(year)
+        assert summary.above_mean(year) == rows.above_mean(year)
+    return sum(row[-1] for row in kept)
+
+
+def hires(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT COUNT(*) FROM hired_employees")).scalar_one()
+
+
+def test_random_loads_and_loads_again_keep_the_summary_equal_to_the_rows(services, engine):
+    rng = random.Random(18)
+    inserted = 0
+    for ids in (range(1, 400), range(300, 700), range(1, 700)):  # overlapping ids; the last one all seen
+        inserted += load(services, employees(rng, ids))["inserted"]
+        assert assert_summary_equals_the_rows(engine) == inserted == hires(engine)
+    again = employees(rng, range(1, 700), broken=0)
+    first = load(services, again)
+    assert load(services, again)["inserted"] == 0  # the same file twice: nothing new, nothing counted twice
+    assert assert_summary_equals_the_rows(engine) == inserted + first["inserted"] == hires(engine)
+    assert assert_summary_equals_the_rows(engine) > 400
+
+
+def test_loads_running_at_once_over_the_same_ids_count_each_hire_once(services, engine):
+    rng = random.Random(1818)
+    # Ids ascending in each file, as files are written: two files whose ids come in different orders can
+    # deadlock on hired_employees' own primary key on PostgreSQL, summary or not (a retry resolves it).
+    files = [sorted(employees(rng, range(start, start + 900), broken=0.02), key=lambda row: row[0])
+             for start in (1, 1, 300, 600)]
+    results: list = []
+
+    def run(rows) -> None:
+        try:
+            results.append(load(services, rows))
+        except BaseException as error:  # the assertion below names it
+            results.append(error)
+
+    threads = [threading.Thread(target=run, args=(rows,)) for rows in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert all(isinstance(r, dict) for r in results) and len(results) == len(files), results
+    assert sum(r["inserted"] for r in results) == hires(engine) == assert_summary_equals_the_rows(engine)
+
+
+def test_post_batch_counts_what_it_inserts_and_nothing_it_finds(services, engine):
+    rng = random.Random(99)
+    load(services, employees(rng, range(1, 300)))
+    for start in (1, 250, 280, 600):
+        rows = employees(rng, range(start, start + 80))
+        objects = [dict(zip(("id", "name", "datetime", "department_id", "job_id"), row)) for row in rows]
+        result = services.batch_insert.insert_objects(Table.HIRED_EMPLOYEES, objects)
+        assert result["inserted"] + result["already_exists"] + result["errors"] == len(rows)
+        body = "".join(",".join(map(str, row)) + "\n" for row in employees(rng, range(start + 40, start + 120)))
+        services.batch_insert.insert_csv(Table.HIRED_EMPLOYEES, body.encode())
+        assert_summary_equals_the_rows(engine)
+
+
+def test_a_restore_rebuilds_the_summary_in_its_transaction(services, engine):
+    rng = random.Random(7)
+    load(services, employees(rng, range(1, 500)))
+    before = assert_summary_equals_the_rows(engine)
+    services.backups.backup(Table.HIRED_EMPLOYEES)
+    load(services, employees(rng, range(400, 900)))
+    assert assert_summary_equals_the_rows(engine) > before
+    services.backups.restore(Table.HIRED_EMPLOYEES)
+    assert assert_summary_equals_the_rows(engine) == before == hires(engine)
+    services.backups.backup(Table.DEPARTMENTS)
+    services.backups.restore(Table.DEPARTMENTS)  # the hires stay: so does their summary
+    assert assert_summary_equals_the_rows(engine) == before
+
+
+def test_rebuild_mends_a_summary_that_was_changed_by_hand(services, engine):
+    load(services, employees(random.Random(3), range(1, 300)))
+    with engine.begin() as conn:
+        conn.execute(hire_summaries.update().where(hire_summaries.c.year == 2021)
+                     .values(hired=hire_summaries.c.hired + 1))
+        conn.execute(hire_summaries.insert().values(year=1999, department_id=1, job_id=1, quarter=1, hired=5))
+        changed = conn.execute(sa.select(sa.func.count()).select_from(hire_summaries)
+                               .where(hire_summaries.c.year.in_((1999, 2021)))).scalar_one()
+    result = SqlHireSummary(engine).rebuild()
+    assert result["corrected"] == changed > 1
+    assert_summary_equals_the_rows(engine)
+    assert SqlHireSummary(engine).rebuild() == {"rows": result["rows"], "corrected": 0}
