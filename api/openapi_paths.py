@@ -67,6 +67,28 @@ def csv_or_json(schema: str, what: str) -> dict[str, Any]:
             "content": {"application/json": {"schema": ref(schema)}, "text/csv": {"schema": STRING}}}
 
 
+# Reports are answers a client may keep: an ETag that is a hash of the answer, and 304 to a matching If-None-Match.
+REPORT_PARAMETERS = [*YEAR, {
+    "name": "If-None-Match", "in": "header", "required": False, "schema": STRING,
+    "description": "the `ETag` of an answer kept from before: 304 with no body while the report is the same"}]
+REPORT_HEADERS = {
+    "ETag": {"description": "a hash of this answer: it changes when the report does (hires, departments, jobs)",
+             "schema": STRING},
+    "Vary": {"description": "`Accept`: JSON and CSV are two answers, each with its own ETag", "schema": STRING},
+    "Cache-Control": {"description": "`no-cache`: keep it, but ask again with If-None-Match", "schema": STRING},
+}
+
+
+def report(summary: str, schema: str, what: str) -> Operation:
+    ok = {**csv_or_json(schema, what), "headers": REPORT_HEADERS}
+    op = operation("reports", summary, ok, 400, 422, 503, parameters=REPORT_PARAMETERS,
+                   description="Read from the summary of hires every batch keeps in its own transaction: "
+                               "a few rows per department and job, however many employees there are.")
+    op["responses"]["304"] = {"description": "the report is still the one whose ETag was sent; no body",
+                              "headers": REPORT_HEADERS}
+    return op
+
+
 def load(summary: str, *errors: int, **extra: Any) -> Operation:
     return operation("loads", summary, ACCEPTED, 404, 503, *errors, status=202, **extra)
 
@@ -113,14 +135,12 @@ OPERATIONS: dict[str, Operation] = {
         parameters=[query("table", "only this table's", {"type": "string", "enum": [
             "departments", "jobs", "hired_employees", "hired-employees"]}),
                     query("task_id", "only this task's (or batch request's)", STRING), *PAGE]),
-    "reports.hired_by_quarter": operation(
-        "reports", "Report 1: hires per department and job in each quarter of the year",
-        csv_or_json("HiredByQuarter", "rows ordered by department, then job (case-folded)"), 400, 422, 503,
-        parameters=YEAR),
-    "reports.hiring_above_average": operation(
-        "reports", "Report 2: departments that hired more than the mean of all departments in the year",
-        csv_or_json("HiringAboveAverage", "rows ordered by hires, most first, then department"), 400, 422, 503,
-        parameters=YEAR),
+    "reports.hired_by_quarter": report(
+        "Report 1: hires per department and job in each quarter of the year", "HiredByQuarter",
+        "rows ordered by department, then job (case-folded)"),
+    "reports.hiring_above_average": report(
+        "Report 2: departments that hired more than the mean of all departments in the year", "HiringAboveAverage",
+        "rows ordered by hires, most first, then department"),
     "tasks.task_status": operation(
         "tasks", "A task's state, progress (rows, bytes of total), result or error, times", json_body(ref("Task")),
         404, 503, description="404 when the task registry does not know the id: never given, expired (7 days "

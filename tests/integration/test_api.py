@@ -118,6 +118,42 @@ def test_reports_in_json_and_csv(client):
     _is_problem(client.get("/report/hiring-above-average?year=99999"), 422)
 
 
+def _post_rows(client, table: str, rows: list[dict]) -> None:
+    result = client.post(f"/batch/{table}", json=rows).get_json()
+    assert result["inserted"] == len(rows), result
+
+
+@pytest.mark.parametrize("path", ["/report/hired-by-quarter?year=2021", "/report/hiring-above-average?year=2021"])
+def test_a_report_answers_304_to_its_own_etag_until_what_it_reads_changes(client, path):
+    _post_rows(client, "departments", [{"id": 1, "department": "Sales"}, {"id": 2, "department": "Legal"}])
+    _post_rows(client, "jobs", [{"id": 1, "job": "Nurse"}])
+    _post_rows(client, "hired_employees", [{"id": 1, "name": "Ana", "datetime": "2021-02-01T00:00:00Z",
+                                            "department_id": 1, "job_id": 1}])
+    first = client.get(path)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and etag.startswith('"') and "Accept" in first.headers["Vary"]
+    assert first.headers["Cache-Control"] == "no-cache"
+
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b"" and again.headers["ETag"] == etag
+    assert "Accept" in again.headers["Vary"]
+    csv = client.get(path, headers={"Accept": "text/csv", "If-None-Match": etag})
+    assert csv.status_code == 200 and csv.headers["ETag"] != etag  # the CSV is another answer
+
+    _post_rows(client, "hired_employees", [{"id": 2, "name": "Bea", "datetime": "2021-05-01T00:00:00Z",
+                                            "department_id": 1, "job_id": 1}])
+    after_hire = client.get(path, headers={"If-None-Match": etag})
+    assert after_hire.status_code == 200 and after_hire.headers["ETag"] != etag
+    etag = after_hire.headers["ETag"]
+    # A department with no hires: report 1's rows stay as they were; report 2's mean moves.
+    _post_rows(client, "departments", [{"id": 3, "department": "Quiet"}])
+    after_department = client.get(path, headers={"If-None-Match": etag})
+    if "above-average" in path:
+        assert after_department.status_code == 200 and after_department.get_json()["mean"] == 2 / 3
+    else:
+        assert after_department.status_code == 304
+
+
 def test_health_ready_and_unknown_routes(client):
     assert client.get("/health").get_json() == {"status": "ok"}
     ready = client.get("/ready").get_json()
