@@ -13,8 +13,7 @@
     return all;
   }
 
-  async function fetchJson(url) {
-    const response = await fetch(url, { headers: headers() });
+  async function bodyOf(response) {
     const body = await response.json().catch(() => null);
     if (!response.ok) {
       const error = new Error((body && body.detail) || response.statusText);
@@ -24,7 +23,20 @@
     return body;
   }
 
-  window.apiKey = { get: get, headers: headers, fetchJson: fetchJson };
+  async function fetchJson(url) {
+    return bodyOf(await fetch(url, { headers: headers() }));
+  }
+
+  // A GET that sends the ETag of the answer kept from before: {changed: false} on 304, else the new answer
+  // and its ETag. "no-store" keeps the browser's own cache out of it, so that a 304 reaches this code.
+  async function fetchJsonIfChanged(url, etag) {
+    const response = await fetch(url, { headers: headers(etag ? { "If-None-Match": etag } : {}), cache: "no-store" });
+    if (response.status === 304) return { changed: false };
+    const body = await bodyOf(response);
+    return { changed: true, body: body, etag: response.headers.get("ETag") };
+  }
+
+  window.apiKey = { get: get, headers: headers, fetchJson: fetchJson, fetchJsonIfChanged: fetchJsonIfChanged };
 
   document.addEventListener("DOMContentLoaded", function () {
     const form = document.getElementById("api-key-form");

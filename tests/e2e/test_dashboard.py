@@ -65,6 +65,9 @@ def test_dashboard_draws_both_reports_and_the_tasks(browser, loaded_service, tmp
     assert list(zip(above["labels"], above["hired"])) == REPORT_2
     assert above["types"] == ["bar", "line"]
     assert above["mean"] == [round(1643 / 12, 2)] * 7  # 2021's hires over the 12 departments
+    # The axis starts below the mean and the lowest bar, not at 0, so that their differences show.
+    axis = page.evaluate("() => { const y = Chart.getChart('above-chart').scales.y; return [y.min, y.max]; }")
+    assert 0 < axis[0] < min(above["mean"][0], *above["hired"]) and axis[1] >= max(above["hired"])
 
     quarters = page.evaluate("""() => {
         const data = Chart.getChart('quarters-chart').data;
@@ -87,6 +90,14 @@ def test_dashboard_draws_both_reports_and_the_tasks(browser, loaded_service, tmp
 
     page.locator("#year").select_option("2020")
     page.wait_for_selector("body[data-reports-year='2020']", timeout=20_000)
+    # Back to 2021: both reports are asked with the ETags of the answers kept, the server says 304, and the
+    # page draws them from what it kept.
+    before = page.evaluate("() => window.dashboard.notModified")
+    page.locator("#year").select_option("2021")
+    page.wait_for_selector("body[data-reports-year='2021']", timeout=20_000)
+    assert page.evaluate("() => window.dashboard.notModified") >= before + 2
+    assert page.evaluate("() => Chart.getChart('above-chart').data.labels") == [d for d, _ in REPORT_2]
+    assert errors == []
     page.close()
 
 
