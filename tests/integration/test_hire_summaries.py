@@ -16,12 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from core.errors import StoreUnavailable
-from core.reports import Reports
 from domain.tables import Table
-from infra.db.hire_summaries import COUNTED_FROM_ROWS, SqlHireSummary
-from infra.db.report_queries import SqlReportQueries, SqlRowReportQueries
+from infra.db.hire_summaries import SqlHireSummary
 from infra.db.schema import hire_summaries
 from main import build_services
+from tests.summaries import assert_summary_equals_the_rows as summary_equals_the_rows
 
 YEARS = (2020, 2021, 2022, 2023)
 # Names that differ by case only, and names a binary collation orders unlike case folding.
@@ -83,16 +82,7 @@ def load(services, rows, task_id: str | None = None) -> dict:
 
 
 def assert_summary_equals_the_rows(engine) -> int:
-    """The summary row for row, and both reports for every year, as computed from the hires."""
-    with engine.connect() as conn:
-        kept = sorted(map(tuple, conn.execute(sa.select(hire_summaries))))
-        counted = sorted(map(tuple, conn.execute(COUNTED_FROM_ROWS)))
-    assert kept == counted
-    summary, rows = Reports(SqlReportQueries(engine)), Reports(SqlRowReportQueries(engine))
-    for year in (2019, *YEARS, 2024):
-        assert summary.hired_by_quarter(year) == rows.hired_by_quarter(year)
-        assert summary.above_mean(year) == rows.above_mean(year)
-    return sum(row[-1] for row in kept)
+    return summary_equals_the_rows(engine, (2019, *YEARS, 2024))
 
 
 def hires(engine) -> int:
