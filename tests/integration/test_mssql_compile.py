@@ -82,8 +82,8 @@ def test_the_summary_counted_from_the_rows_compiles_for_sql_server(dialect):
     assert sql.endswith("GROUP BY keyed.year, keyed.department_id, keyed.job_id, keyed.quarter")
 
 
-def _summary_records(count: int) -> list[dict]:
-    return [{"year": 2021, "department_id": 1, "job_id": n, "quarter": 1 + n % 4, "hired": n} for n in range(count)]
+def _summary_records(count: int) -> list[tuple]:
+    return [(2021, 1, n, 1 + n % 4, n) for n in range(count)]  # year, department, job, quarter, hired
 
 
 def test_the_summary_upsert_is_a_merge_within_sql_servers_parameter_limit(dialect):
