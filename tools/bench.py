@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -246,22 +247,32 @@ def sqlite_bare(data: Path, tmp: Path) -> dict:
 
 def reports(url: str, dbname: str) -> dict:
     """Both reports for 2021 (85% of the generated rows: a sequential scan is the right plan once the
-    table has statistics) and for 2022 (15%: the datetime index), each against its SQL run bare in psql."""
-    from datetime import datetime
-
-    from infra.db.report_queries import DEPARTMENTS_ABOVE_MEAN, HIRES_BY_QUARTER, SqlReportQueries
+    table has statistics) and for 2022 (15%: the datetime index), counted from the rows and read from the
+    summary, each against its SQL run bare in psql. (Over HTTP, at 1M and 5M rows: tools/report_bench.py.)"""
+    from infra.db.report_queries import (
+        HIRES_BY_QUARTER,
+        HIRES_PER_DEPARTMENT,
+        SUMMARY_BY_QUARTER,
+        SUMMARY_PER_DEPARTMENT,
+        SqlReportQueries,
+        SqlRowReportQueries,
+    )
 
     engine = sa.create_engine(url)
-    queries = SqlReportQueries(engine)
-    psql(dbname, "VACUUM ANALYZE hired_employees")  # else autovacuum, woken by the load, runs beside the timings
+    from_summary, from_rows = SqlReportQueries(engine), SqlRowReportQueries(engine)
+    psql(dbname, "VACUUM ANALYZE")  # else autovacuum, woken by the load, runs beside the timings
     result = {}
     for year in (2021, 2022):
-        quarters = [datetime(year, m, 1) for m in (1, 4, 7, 10)] + [datetime(year + 1, 1, 1)]
+        quarters = {f"q{i}": q for i, q in enumerate([datetime(year, m, 1) for m in (1, 4, 7, 10)]
+                                                         + [datetime(year + 1, 1, 1)])}
         for name, call, statement, params in (
-                ("hired_by_quarter", lambda q=quarters: queries.hires_by_quarter(q), HIRES_BY_QUARTER,
-                 {f"q{i}": q for i, q in enumerate(quarters)}),
-                ("hiring_above_average", lambda q=quarters: queries.departments_above_mean(q[0], q[4]),
-                 DEPARTMENTS_ABOVE_MEAN, {"start": quarters[0], "end": quarters[4]})):
+                ("hired_by_quarter, rows", lambda y=year: from_rows.hires_by_quarter(y), HIRES_BY_QUARTER, quarters),
+                ("per department, rows", lambda y=year: from_rows.hires_per_department(y), HIRES_PER_DEPARTMENT,
+                 quarters),
+                ("hired_by_quarter, summary", lambda y=year: from_summary.hires_by_quarter(y), SUMMARY_BY_QUARTER,
+                 {"year": year}),
+                ("per department, summary", lambda y=year: from_summary.hires_per_department(y),
+                 SUMMARY_PER_DEPARTMENT, {"year": year})):
             sql = str(statement.params(**params).compile(engine, compile_kwargs={"literal_binds": True}))
             call()  # warm
             ours, bare = [], []
@@ -342,6 +353,9 @@ def http_batches(url: str, data: Path) -> dict:
 
 
 def main() -> None:
+    from tools import report_bench  # the reports' figures: a module of their own, which uses this one
+
+
     results: dict = {"rows": ROWS, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                                "platform": platform.platform()}}
     with tempfile.TemporaryDirectory(prefix="hr-bench-") as tmp_name:
@@ -375,6 +389,7 @@ def main() -> None:
             results["memory"][size] = memory_at(size, data, tmp)
         out, _, _ = run_child([sys.executable, SCALE_OUT, "--data", str(data), "--processes", "1", "2"])
         results["scale_out"] = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        results["report_targets"] = report_bench.run(data, tmp)
     report(results)
 
 
@@ -434,6 +449,9 @@ def report(results: dict) -> None:
         rss = f"{figures['peak_rss_mb']:.0f} MB" if "peak_rss_mb" in figures else ""
         print(f"{name:58} {figures['rows_per_second']:>10,} {figures['ratio_to_raw_copy']:>10}× {rss:>9}")
     targets(results)
+    from tools import report_bench
+
+    report_bench.print_targets(results["report_targets"])
     for name, figures in results["reports"].items():
         print(f"report {name}: {figures['seconds'] * 1000:.0f} ms "
               f"(bare psql {figures['bare_psql_seconds'] * 1000:.0f} ms, "
