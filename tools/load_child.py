@@ -35,10 +35,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.without_summaries:
         # The service has no switch for this, on purpose: without the summary its reports would be wrong.
-        # The one call each batch makes into infra.db.hire_summaries is replaced by the bare write, so the
-        # difference measured is that call's cost and nothing else.
+        # The calls a batch makes into infra.db.hire_summaries (PostgreSQL's batch, and every other path) are
+        # replaced by nothing and by the bare write, so the difference measured is theirs and nothing else.
         import infra.db.load_store as load_store
+        import infra.db.postgres_batch as postgres_batch
 
+        postgres_batch.postgres_statements = lambda table, rows: []
         load_store.write_counting_hires = lambda conn, write_rows, table, rows, lines=(): write_rows(
             conn, table, rows, lines)
 

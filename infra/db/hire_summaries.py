@@ -102,13 +102,25 @@ _COLUMNS = ", ".join((*KEY, "hired"))
 _CONFLICT = ", ".join(KEY)
 
 
+_UNNEST = (f"INSERT INTO hire_summaries ({_COLUMNS}) SELECT {_COLUMNS} FROM unnest(%s::int[], %s::int[], "
+           f"%s::int[], %s::int[], %s::int[]) WITH ORDINALITY AS t({_COLUMNS}, n) ORDER BY n "
+           f"ON CONFLICT ({_CONFLICT}) DO UPDATE SET hired = hire_summaries.hired + excluded.hired")
+
+
+def postgres_statements(table: sa.Table, inserted: Sequence[tuple]) -> list[tuple[str, tuple]]:
+    """For a PostgreSQL batch sent on the driver's own cursor (infra.db.postgres_batch): the statement, with
+    its parameters, that adds the counts of the employee rows it inserted; none for another table."""
+    found = counts(inserted) if table is hired_employees else None
+    return [(_UNNEST, _columns(found))] if found else []
+
+
+def _columns(found: Counter) -> tuple[list[int], ...]:
+    return tuple(map(list, zip(*((*key, n) for key, n in sorted(found.items())))))
+
+
 def _unnest(conn: sa.Connection, rows: list[tuple]) -> None:
     """PostgreSQL: five arrays, one statement prepared once, rows taken in the arrays' order."""
-    conn.exec_driver_sql(
-        f"INSERT INTO hire_summaries ({_COLUMNS}) SELECT {_COLUMNS} FROM unnest(%s::int[], %s::int[], %s::int[], "
-        f"%s::int[], %s::int[]) WITH ORDINALITY AS t({_COLUMNS}, n) ORDER BY n "
-        f"ON CONFLICT ({_CONFLICT}) DO UPDATE SET hired = hire_summaries.hired + excluded.hired",
-        tuple(map(list, zip(*rows))))
+    conn.exec_driver_sql(_UNNEST, tuple(map(list, zip(*rows))))
 
 
 def _executemany(conn: sa.Connection, rows: list[tuple]) -> None:
