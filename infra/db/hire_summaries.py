@@ -16,6 +16,8 @@ from collections import Counter
 from typing import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from domain.quarters import year_and_quarter
 from infra.db.bulk import RowWriter, present_ids
@@ -107,15 +109,31 @@ _UNNEST = (f"INSERT INTO hire_summaries ({_COLUMNS}) SELECT {_COLUMNS} FROM unne
            f"ON CONFLICT ({_CONFLICT}) DO UPDATE SET hired = hire_summaries.hired + excluded.hired")
 
 
-def postgres_statements(table: sa.Table, inserted: Sequence[tuple]) -> list[tuple[str, tuple]]:
+def postgres_statements(table: sa.Table, inserted: Sequence[tuple]) -> list[tuple[str, dict]]:
     """For a PostgreSQL batch sent on the driver's own cursor (infra.db.postgres_batch): the statement, with
-    its parameters, that adds the counts of the employee rows it inserted; none for another table."""
-    found = counts(inserted) if table is hired_employees else None
-    return [(_UNNEST, _columns(found))] if found else []
+    its parameters, that adds the counts of the employee rows it inserted; none for another table.
+
+    The server counts them itself, from the rows this transaction wrote (their xmin is its id), found by
+    the batch's id range (or its ids): no Python a row and no array of counts to send."""
+    if table is not hired_employees or not inserted:
+        return []
+    ids = [row[0] for row in inserted]
+    low, high = min(ids), max(ids)
+    if high - low < 4 * len(ids):
+        return [(_BATCH_BY_RANGE[0], {**_BATCH_BY_RANGE[1], "low": low, "high": high})]
+    return [(_BATCH_BY_IDS[0], {**_BATCH_BY_IDS[1], "ids": ids})]
 
 
-def _columns(found: Counter) -> tuple[list[int], ...]:
-    return tuple(map(list, zip(*((*key, n) for key, n in sorted(found.items())))))
+def _counted_from_this_transaction(which: sa.ColumnElement) -> tuple[str, dict]:
+    """INSERT … ON CONFLICT adding the counts of the rows among `which` that this transaction inserted,
+    compiled for psycopg once: its SQL text (named parameters) and the values of its constants."""
+    counted = counted_from_rows(sa.and_(which, sa.text("xmin = pg_current_xact_id()::xid")))
+    insert = postgresql.insert(hire_summaries).from_select(
+        [*KEY, "hired"], counted.order_by(*list(counted.selected_columns)[:len(KEY)]))
+    statement = insert.on_conflict_do_update(index_elements=list(KEY),
+                                             set_={"hired": hire_summaries.c.hired + insert.excluded.hired})
+    compiled = statement.compile(dialect=postgresql_psycopg.dialect())
+    return str(compiled), dict(compiled.params)
 
 
 def _unnest(conn: sa.Connection, rows: list[tuple]) -> None:
@@ -173,18 +191,23 @@ def _quarter_of(moment: sa.ColumnElement) -> sa.ColumnElement:
     return sa.case((month <= 3, 1), (month <= 6, 2), (month <= 9, 3), else_=4)
 
 
-def counted_from_rows() -> sa.Select:
-    """hire_summaries' rows computed from hired_employees, in SQL: what the summary must equal."""
+def counted_from_rows(which: sa.ColumnElement | None = None) -> sa.Select:
+    """hire_summaries' rows computed from hired_employees (those `which` picks, else all), in SQL: what the
+    summary must equal."""
     e = hired_employees
     # Keyed in a subquery and grouped by its columns: SQL Server cannot match a GROUP BY expression that
     # holds bound parameters with the same expression in the select list.
     keyed = sa.select(sa.cast(sa.extract("year", e.c.datetime), sa.Integer).label("year"), e.c.department_id,
-                      e.c.job_id, _quarter_of(e.c.datetime).label("quarter")).subquery("keyed")
+                      e.c.job_id, _quarter_of(e.c.datetime).label("quarter"))
+    keyed = (keyed if which is None else keyed.where(which)).subquery("keyed")
     key = [keyed.c[name] for name in KEY]
     return sa.select(*key, sa.func.count().label("hired")).group_by(*key)
 
 
 COUNTED_FROM_ROWS = counted_from_rows()
+_BATCH_BY_RANGE = _counted_from_this_transaction(
+    hired_employees.c.id.between(sa.bindparam("low"), sa.bindparam("high")))
+_BATCH_BY_IDS = _counted_from_this_transaction(hired_employees.c.id == sa.func.any(sa.bindparam("ids")))
 
 # Held until the rebuild commits, so that no batch adds to the summary between its delete and its refill; a
 # batch that inserted rows the rebuild cannot see yet adds them after it.

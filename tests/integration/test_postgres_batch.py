@@ -20,6 +20,7 @@ from infra.db.migrate import upgrade
 from infra.db.postgres_batch import PostgresBatch
 from infra.storage.local import LocalBlobStore
 from tests.conftest import POSTGRES_URL
+from tests.summaries import assert_summary_equals_the_rows
 
 
 @pytest.fixture
@@ -79,4 +80,25 @@ def test_a_parent_deleted_after_validation_fails_the_batch_whole(postgres_url):
         # The connection went back to the pool as it was taken: out of any transaction, not in autocommit.
         driver = conn.connection.driver_connection
         assert driver.autocommit is False
+    engine.dispose()
+
+
+def test_the_summary_counts_only_the_rows_the_batch_inserted_whether_its_ids_are_close_or_scattered(postgres_url):
+    engine = create_engine(postgres_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        for table in ("hired_employees", "hire_summaries", "departments", "jobs", "load_batches", "rejected_rows"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+    store = SqlLoadStore(engine, lambda: datetime(2024, 1, 1))
+    store.commit_batch(BatchWrite(Table.DEPARTMENTS, "t", 1, 2, [Department(1, "D"), Department(2, "E")], []))
+    store.commit_batch(BatchWrite(Table.JOBS, "t", 1, 1, [Job(1, "J")], []))
+    first = [Employee(i, "A", datetime(2021, 3, 31, 23, 59, 59), 1, 1) for i in (5, 7, 2_000_000)]
+    store.commit_batch(BatchWrite(Table.HIRED_EMPLOYEES, "t", 1, 3, first, []))
+    # Close ids, some already there; then scattered ones, some already there.
+    close = [Employee(i, "B", datetime(2021, 4, 1), 2, 1) for i in range(4, 10)]
+    scattered = [Employee(i, "C", datetime(2022, 12, 31), 1, 1) for i in (7, 1_000, 2_000_000, 2_000_001)]
+    for number, rows in ((2, close), (3, scattered)):
+        store.commit_batch(BatchWrite(Table.HIRED_EMPLOYEES, "t", number, len(rows), rows, []))
+
+    assert assert_summary_equals_the_rows(engine, [2021, 2022]) == 3 + 4 + 2
     engine.dispose()
