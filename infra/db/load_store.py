@@ -15,6 +15,7 @@ from infra.db.failures import unavailable_on_failure
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
 from infra.db.postgres_batch import PostgresBatch
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_row, rejection_values
+from infra.db.resolutions import relog, resolve
 from infra.db.schema import TABLES, load_batches, rejected_rows
 
 # SQLite rewrites every index page a transaction touched into its WAL at commit, so its batches share
@@ -105,7 +106,9 @@ class SqlLoadStore:
     def _write(self, conn: sa.Connection, write: BatchWrite, write_rows) -> BatchSummary:
         summary = write.summary(write_rows(conn, TABLES[write.table.value], write.rows, write.lines))
         if write.rejections:
-            self._write_rejections(conn, write.rejections)
+            (relog if write.rechecks else self._write_rejections)(conn, write.rejections)
+        if write.resolves:
+            resolve(conn, write, self._clock())
         conn.execute(load_batches.insert().values(
             task_id=write.task_id, table_name=write.table.value, committed_at=self._clock(),
             **{k: v for k, v in summary.as_dict().items()}))
