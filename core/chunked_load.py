@@ -306,7 +306,8 @@ class ChunkedLoads:
             records = _ChunkRecords(stream, file.starts[index], file.stop(index), plan.first_line, file.read_in)
             batches = DataBatches(records.runs(), self._ingestion.batch_size, header_possible=index == 0)
             self._ingestion.load_records(table, batches, summary, progress, first_batch=plan.first_batch,
-                                         validator=as_scanned, as_written=file.read_in.plain)
+                                         validator=as_scanned, as_written=file.read_in.plain,
+                                         resolving=file.read_in.resolves)
             summary.header_skipped = batches.header_skipped
         as_scanned.finish()
         return summary.as_dict()

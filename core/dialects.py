@@ -80,6 +80,11 @@ class Dialect:
             and self.columns is None
 
     @property
+    def resolves(self) -> bool:
+        """Its rows may name the logged rejection they fix (a rejections export come back)."""
+        return self.columns is not None and self.columns.rejection_at is not None
+
+    @property
     def cuts_at_line_ends(self) -> bool:
         """A byte range cut after a b"\\n" starts at a line (not so for UTF-16): chunked loads may split it."""
         return self.transcoded_from is None

@@ -72,22 +72,23 @@ class Ingestion:
             if on_progress:
                 on_progress(Progress(table.value, rows_done, records.bytes_read, bytes_total))
 
-        self.load_records(table, batches, summary, progress, as_written=dialect.plain)
+        self.load_records(table, batches, summary, progress, as_written=dialect.plain, resolving=dialect.resolves)
         summary.header_skipped = batches.header_skipped
         log.info("load finished", extra={"table": table.value, "source": source, **summary.totals()})
         return summary
 
     def load_records(self, table: Table, batches: Iterable[list[Record]], summary: LoadSummary,
                      progress: Callable[[int], None] = lambda rows: None, *, first_batch: int = 1,
-                     validator: Checks | None = None, as_written: bool = True,
+                     validator: Checks | None = None, as_written: bool = True, resolving: bool = False,
                      rechecks: bool = False) -> LoadSummary:
         """Commits the batches of records one by one; batches a previous run of this task committed are
         validated again (so repeated ids are still caught) but not written twice.
 
         A chunk of a larger input numbers its batches from first_batch, and brings a validator that
         knows the ids the chunks before it took. `as_written`: the records' raw lines are the table's CSV
-        form (core.dialects' plain dialect), which a store may send as they are. `rechecks`: the records are
-        logged rejections checked again (core.replay)."""
+        form (core.dialects' plain dialect), which a store may send as they are. `resolving`: records may name
+        a logged rejection they fix (core.resolutions). `rechecks`: the records are logged rejections checked
+        again (core.replay)."""
         validator = validator or self.validator(table, summary.source, summary.task_id)
         committed = self._store.recorded_batches(summary.task_id, table)
         rows_done = 0
@@ -106,7 +107,7 @@ class Ingestion:
                 if recorded is None:
                     commits.add(BatchWrite(table, summary.task_id, number, len(chunk), checked.rows,
                                            checked.rejections, checked.lines if as_written else (),
-                                           resolutions(chunk, checked), rechecks))
+                                           resolutions(chunk, checked) if resolving else (), rechecks))
                 elif recorded.processed == len(chunk):
                     commits.add_recorded(recorded)
                 else:

@@ -61,7 +61,8 @@ class Replays:
             if on_progress:
                 on_progress(Progress(table.value, rows_done, 0, None))
 
-        return self._ingestion.load_records(table, batches, summary, progress, as_written=False, rechecks=True)
+        return self._ingestion.load_records(table, batches, summary, progress, as_written=False, resolving=True,
+                                            rechecks=True)
 
     def _runs(self, table: Table, of_task: str | None, task_id: str) -> Iterator[list[Record]]:
         after = 0

@@ -13,7 +13,7 @@ def resolutions(records: Sequence[Record], checked: CheckedBatch) -> list[Resolu
     """Each valid row of the batch whose record names a logged rejection, with that rejection's id.
 
     The valid rows are the records the validator did not reject, in order (line numbers are unique in a batch)."""
-    if MappedRecord not in set(map(type, records)):
+    if MappedRecord not in set(map(type, records)):  # no record of this batch could name one
         return []
     rejected = {rejection.line_number for rejection in checked.rejections}
     taken = [record for record in records if record.line_number not in rejected]

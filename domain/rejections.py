@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from domain.log_text import MAX_LOGGED_BYTES, escaped, logged
+from domain.log_text import MAX_LOGGED_BYTES, escaped, escaped_each, logged
 from domain.tables import Table
 
 
@@ -43,5 +43,5 @@ def _logged_fields(fields: list[str] | None) -> tuple[str, ...] | None:
     """The fields escaped; none when they would not fit where the raw text fits (the row cannot be valid)."""
     if not fields:
         return None
-    kept = tuple(map(escaped, fields))
+    kept = escaped_each(fields)
     return kept if sum(map(len, kept)) * 4 <= MAX_LOGGED_BYTES else None
