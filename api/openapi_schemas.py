@@ -49,7 +49,7 @@ SCHEMAS: dict[str, Schema] = {
     "TaskProgress": obj([], table=STRING, rows_done=COUNT, bytes_done=COUNT, bytes_total=nullable(COUNT)),
     "Task": {
         **obj(["task_id", "kind", "args", "state", "submitted_at"],
-              task_id=STRING, kind={"type": "string", "examples": ["load", "backup", "restore"]},
+              task_id=STRING, kind={"type": "string", "examples": ["load", "replay", "backup", "restore"]},
               args={"type": "object"}, state={"type": "string", "enum": ["PENDING", "STARTED", "RETRY", "SUCCESS",
                                                                          "FAILURE"]},
               submitted_at=MOMENT, started_at=nullable(MOMENT), finished_at=nullable(MOMENT),
