@@ -62,8 +62,10 @@ class SqlLoadStore:
     def commit_batch(self, write: BatchWrite, *, durable: bool = True) -> BatchSummary:
         try:
             try:
-                if self._postgres:
+                if self._postgres and not (write.resolves or write.rechecks):
                     return self._postgres.commit(write, durable=durable)
+                # A batch that also updates logged rejections (a replay, a fixed export come back): the
+                # SQLAlchemy path, whose transaction takes those updates too (and waits for the disk).
                 return self._commit(write, self._write_rows)
             except IntegrityError:
                 if not self._has_fast_path or self._recorded(write) is not None:
