@@ -166,16 +166,14 @@ def export_rejections(task_id: str | None, table: str | None, resolved: str, out
     try:
         target = export.table_of(Table.from_name(table) if table else None, task_id)
         pieces = export.csv(target, task_id, {"false": False, "true": True, "all": None}[resolved])
-        with (out.open("w", encoding="utf-8", newline="") if out else _stdout()) as sink:
+        if out is None:
             for piece in pieces:
-                sink.write(piece)
+                click.echo(piece, nl=False)
+            return
+        with out.open("w", encoding="utf-8", newline="") as sink:
+            sink.writelines(pieces)
     except DomainError as error:
         raise click.ClickException(str(error)) from None
-
-
-def _stdout():
-    """stdout as UTF-8 text that the command does not close."""
-    return open(sys.stdout.fileno(), "w", encoding="utf-8", newline="", closefd=False)
 
 
 @rejections.command("replay")

@@ -121,6 +121,8 @@ def test_the_cli_exports_and_replays(client, runner, rejected, tmp_path):
     exported = runner.invoke(args=["rejections", "export", "--task-id", rejected, "--out", str(out)])
     assert exported.exit_code == 0, exported.output
     assert out.read_text(encoding="utf-8-sig").splitlines()[1].startswith("2,Zoë,")
+    printed = runner.invoke(args=["rejections", "export", "--task-id", rejected, "--resolved", "all"])
+    assert printed.exit_code == 0 and printed.output == out.read_text(encoding="utf-8")
     _upload(client, "departments", b"2,Compras\n")
     replayed = runner.invoke(args=["rejections", "replay", "--task-id", rejected, "--table", "hired_employees"])
     assert replayed.exit_code == 0, replayed.output
