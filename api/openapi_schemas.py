@@ -55,7 +55,8 @@ SCHEMAS: dict[str, Schema] = {
               submitted_at=MOMENT, started_at=nullable(MOMENT), finished_at=nullable(MOMENT),
               progress=ref("TaskProgress"),
               result={"description": "the task's result once it succeeded: a LoadSummary, {tables, total} for "
-                                     "/upload-files, or what a backup or restore wrote. A load's result holds "
+                                     "/upload-files (and a replay of several tables' rows), or what a backup or "
+                                     "restore wrote. A load's result holds "
                                      "totals only, whatever the file's size: /task-status/{task_id}/batches pages "
                                      "its batches and the ids each rejected"},
               error=nullable(STRING)),
