@@ -12,6 +12,16 @@ from domain.rules import other_values_reason
 from infra.db.schema import TABLES, rejected_rows
 
 _logged = rejected_rows.c
+# A logged row's reasons as of now (executemany: logged_id, now_reasons).
+SET_REASONS = rejected_rows.update().where(_logged.id == sa.bindparam("logged_id")).values(
+    reasons=sa.bindparam("now_reasons"))
+
+
+def resolved_by(table_name: str, rejection_ids: list[int], task_id: str, now: datetime) -> sa.Update:
+    """Those of the rejections of the table still unresolved, resolved by the task."""
+    return rejected_rows.update().where(
+        _logged.id.in_(rejection_ids), _logged.table_name == table_name, _logged.resolved_by.is_(None)).values(
+        resolved_by=task_id, resolved_at=now)
 
 
 def relog(conn: sa.Connection, rejections: Sequence[Rejection]) -> None:
@@ -20,9 +30,7 @@ def relog(conn: sa.Connection, rejections: Sequence[Rejection]) -> None:
 
 
 def _set_reasons(conn: sa.Connection, reasons: list[tuple[int, Sequence[str]]]) -> None:
-    statement = rejected_rows.update().where(_logged.id == sa.bindparam("logged_id")).values(
-        reasons=sa.bindparam("now_reasons"))
-    conn.execute(statement, [{"logged_id": id_, "now_reasons": list(told)} for id_, told in reasons])
+    conn.execute(SET_REASONS, [{"logged_id": id_, "now_reasons": list(told)} for id_, told in reasons])
 
 
 def resolve(conn: sa.Connection, write: BatchWrite, now: datetime) -> None:
@@ -33,9 +41,7 @@ def resolve(conn: sa.Connection, write: BatchWrite, now: datetime) -> None:
     stored = {row[0]: tuple(row) for row in conn.execute(sa.select(table).where(table.c.id.in_(ids)))}
     equal = [r.rejection_id for r in write.resolves if stored.get(r.row[0]) == tuple(r.row)]
     if equal:
-        conn.execute(rejected_rows.update().where(
-            _logged.id.in_(equal), _logged.table_name == write.table.value, _logged.resolved_by.is_(None)).values(
-            resolved_by=write.task_id, resolved_at=now))
+        conn.execute(resolved_by(write.table.value, equal, write.task_id, now))
     if write.rechecks:
         other = [(r.rejection_id, [other_values_reason(r.row[0])]) for r in write.resolves
                  if stored.get(r.row[0]) != tuple(r.row)]
