@@ -1,6 +1,8 @@
 """The rejected rows: read in pages (JSON) or as a CSV file to fix and upload again, and replayed."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest
 
@@ -11,6 +13,7 @@ from domain.tables import Table
 bp = Blueprint("rejections", __name__)
 
 _RESOLVED = {"false": False, "true": True, "all": None}
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _table_arg(value) -> Table | None:
@@ -31,7 +34,8 @@ def rejections():
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
         export = services().rejection_export
         table = export.table_of(table, task_id)
-        name = f"rejections-{table.value}{'-' + task_id if task_id else ''}.csv"
+        # The task id goes into the file's name only as letters, digits and dashes: it is the client's text.
+        name = f"rejections-{table.value}{'-' + task_id if task_id and _SAFE_NAME.fullmatch(task_id) else ''}.csv"
         return Response(export.csv(table, task_id, resolved), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     limit, offset = page_args()

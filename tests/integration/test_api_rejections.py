@@ -86,6 +86,8 @@ def test_an_export_names_its_table_when_the_load_had_several(client, rejected):
     one = client.get(f"/rejections?task_id={every['task_id']}&table=departments", headers={"Accept": "text/csv"})
     assert one.get_data(as_text=True).splitlines()[1].startswith("-1,Bad,2,id '-1' is not a positive integer,")
     _is_problem(client.get("/rejections?task_id=nothing-here", headers={"Accept": "text/csv"}), 422)
+    odd = client.get("/rejections?task_id=a%0d%0aX-Evil:%201&table=jobs", headers={"Accept": "text/csv"})
+    assert odd.status_code == 200 and odd.headers["Content-Disposition"] == 'attachment; filename="rejections-jobs.csv"'
 
 
 def test_a_replay_is_a_task_that_loads_the_rows_whose_parent_arrived(client, rejected):
