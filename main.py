@@ -24,6 +24,8 @@ from core.load_requests import LOAD, LoadRequests
 from core.loads import Loads
 from core.ports import BlobStore
 from core.readiness import Readiness
+from core.rejection_export import RejectionExport
+from core.replay import REPLAY, ReplayRequests, Replays
 from core.reports import Reports
 from core.services import Services
 from core.tasks import TaskDispatcher, TaskRegistry, Tasks
@@ -36,6 +38,7 @@ from infra.db.engine import create_engine
 from infra.db.hire_summaries import SqlHireSummary
 from infra.db.load_store import SqlLoadStore
 from infra.db.migrate import upgrade
+from infra.db.rejection_log import SqlRejectionLog
 from infra.db.report_queries import SqlReportQueries
 from infra.db.row_reader import SqlRowReader
 from infra.db.table_replacer import SqlTableReplacer
@@ -104,7 +107,9 @@ def build_services(settings: Settings, dispatcher: TaskDispatcher | None = None,
     registry_engine = task_registry_engine(settings, engine)
     registry = build_task_registry(settings, registry_engine)
     dispatcher = dispatcher or CeleryDispatcher(make_celery(settings))
-    handlers = {LOAD: loads.run, BACKUP: backups.backup, RESTORE: backups.restore}
+    rejection_log = SqlRejectionLog(engine)
+    replays = Replays(ingestion, rejection_log)
+    handlers = {LOAD: loads.run, BACKUP: backups.backup, RESTORE: backups.restore, REPLAY: replays.run}
     tasks = Tasks(registry, dispatcher, handlers, utc_now, new_id, lease_seconds=settings.task_lease_seconds)
     rows = SqlRowReader(engine)
     return Services(
@@ -122,6 +127,9 @@ def build_services(settings: Settings, dispatcher: TaskDispatcher | None = None,
                              "task_registry": registry.check}),
         backups=backups,
         backup_requests=BackupRequests(tasks, backups),
+        rejection_export=RejectionExport(rejection_log),
+        replays=replays,
+        replay_requests=ReplayRequests(tasks, rejection_log),
     )
 
 

@@ -49,6 +49,9 @@ CREATE TABLE rejected_rows (
 	reasons NVARCHAR(max) NOT NULL,
 	task_id VARCHAR(64) NOT NULL,
 	rejected_at DATETIME2 NOT NULL,
+	fields NVARCHAR(max) NULL,
+	resolved_by VARCHAR(64) NULL,
+	resolved_at DATETIME2 NULL,
 	CONSTRAINT pk_rejected_rows PRIMARY KEY (id),
 	CONSTRAINT uq_rejected_rows_task_line UNIQUE (task_id, table_name, line_number)
 );

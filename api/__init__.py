@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import backups, batch, dashboard, docs, health, loads, reads, reports, tasks
+from api import backups, batch, dashboard, docs, health, loads, reads, rejections, reports, tasks
 from api.auth import require_api_key
 from api.cors import allow_origins
 from api.problems import register_problem_handlers
@@ -17,5 +17,5 @@ def register_api(app: Flask, api_key: str | None, cors_origins: tuple[str, ...] 
     register_problem_handlers(app)
     if api_key:
         require_api_key(app, api_key)
-    for module in (health, loads, batch, reads, reports, tasks, backups, docs, dashboard):
+    for module in (health, loads, batch, reads, rejections, reports, tasks, backups, docs, dashboard):
         app.register_blueprint(module.bp)

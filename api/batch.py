@@ -15,7 +15,7 @@ def insert_batch(table: str):
     target = Table.from_name(table)
     batch = services().batch_insert
     if request.mimetype == "text/csv":
-        return jsonify(batch.insert_csv(target, request.get_data()))
+        return jsonify(batch.insert_csv(target, request.get_data(), request.mimetype_params.get("charset")))
     if not request.is_json:
         raise UnsupportedMediaType("send a JSON array of row objects (application/json) or a CSV body (text/csv)")
     items = request.get_json(silent=True)

@@ -12,6 +12,7 @@ from flask import Flask
 
 from api.params import services
 from api.render import REPORT_COLUMNS, to_csv, to_table
+from core.dialects import DELIMITERS, ReadOptions
 from core.progress import Progress
 from core.sample_data import write_samples
 from domain.errors import DomainError
@@ -58,23 +59,27 @@ def init_db() -> None:
 @click.argument("table", default="all")
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Load this local CSV instead of the table's file in storage.")
-def load(table: str, path: Path | None) -> None:
+@click.option("--delimiter", type=click.Choice(sorted(set(DELIMITERS) - {"\t"})),
+              help="The separator (detected when omitted).")
+@click.option("--encoding", help="The file's encoding when it has no byte order mark, e.g. cp1252 (default UTF-8).")
+def load(table: str, path: Path | None, delimiter: str | None, encoding: str | None) -> None:
     """Load departments, jobs, hired_employees or all of them, and print the summary as JSON."""
     ingestion = services().ingestion
     task_id = f"cli-{uuid.uuid4().hex}"
     bar = _Bar()
     try:
+        options = ReadOptions.parse(delimiter, encoding)
         if table == "all":
             if path:
                 raise click.UsageError("--file names one table's file: give the table too")
-            summaries = ingestion.load_all(task_id, on_progress=bar)
+            summaries = ingestion.load_all(task_id, on_progress=bar, options=options)
         elif path:
             with path.open("rb") as stream:
                 summaries = [ingestion.load_stream(Table.from_name(table), stream, source=str(path),
                                                    task_id=task_id, bytes_total=path.stat().st_size,
-                                                   on_progress=bar)]
+                                                   on_progress=bar, options=options)]
         else:
-            summaries = [ingestion.load_blob(Table.from_name(table), task_id, on_progress=bar)]
+            summaries = [ingestion.load_blob(Table.from_name(table), task_id, on_progress=bar, options=options)]
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     finally:
@@ -156,6 +161,50 @@ def restore(table: str, name: str | None, with_dependants: bool) -> None:
     click.echo(json.dumps(result))
 
 
+@click.group("rejections")
+def rejections() -> None:
+    """The rejected rows: export them as CSV to fix, or replay them once their parents are loaded."""
+
+
+@rejections.command("export")
+@click.option("--task-id", help="The load whose rejected rows to export.")
+@click.option("--table", help="The table (needed when the load had several).")
+@click.option("--resolved", type=click.Choice(["false", "true", "all"]), default="false", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+def export_rejections(task_id: str | None, table: str | None, resolved: str, out: Path | None) -> None:
+    """Write the rejected rows of one table as CSV: its columns, then line_number, reasons, rejection_id."""
+    export = services().rejection_export
+    try:
+        target = export.table_of(Table.from_name(table) if table else None, task_id)
+        pieces = export.csv(target, task_id, {"false": False, "true": True, "all": None}[resolved])
+        if out is None:
+            for piece in pieces:
+                click.echo(piece, nl=False)
+            return
+        with out.open("w", encoding="utf-8", newline="") as sink:
+            sink.writelines(pieces)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@rejections.command("replay")
+@click.option("--task-id", help="The load whose unresolved rejected rows to run again.")
+@click.option("--table", help="Only this table's (every load's, without --task-id).")
+def replay_rejections(task_id: str | None, table: str | None) -> None:
+    """Run the unresolved rejected rows of a load again, now, and print the summary as JSON."""
+    if not task_id and not table:
+        raise click.UsageError("name the load's --task-id, its --table, or both")
+    bar = _Bar()
+    try:
+        result = services().replays.run(f"cli-{uuid.uuid4().hex}", bar, of_task=task_id,
+                                        table=Table.from_name(table).value if table else None)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        bar.close()
+    click.echo(json.dumps(result))
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_db, load, report, rebuild_summaries, generate, backup, restore):
+    for command in (init_db, load, report, rebuild_summaries, generate, backup, restore, rejections):
         app.cli.add_command(command)

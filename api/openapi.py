@@ -59,8 +59,8 @@ def build_document(app: Flask) -> dict[str, Any]:
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "HR data migration service", "version": "1.0.0", "description": DESCRIPTION},
-        "tags": [{"name": name} for name in ("loads", "batch", "reads", "reports", "tasks", "backups", "health",
-                                             "docs")],
+        "tags": [{"name": name} for name in ("loads", "batch", "reads", "rejections", "reports", "tasks", "backups",
+                                             "health", "docs")],
         "paths": paths,
         "components": {
             "schemas": SCHEMAS,

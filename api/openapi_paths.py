@@ -2,9 +2,11 @@
 (api.openapi), so a route that is added without a line here is caught by tests/integration/test_openapi.py."""
 from __future__ import annotations
 
+import codecs
+from encodings.aliases import aliases
 from typing import Any
 
-from api.openapi_schemas import STRING, array, ref
+from api.openapi_schemas import STRING, TABLE_PARAMETER, array, ref
 from api.params import MAX_INT
 
 Operation = dict[str, Any]
@@ -67,6 +69,31 @@ def csv_or_json(schema: str, what: str) -> dict[str, Any]:
             "content": {"application/json": {"schema": ref(schema)}, "text/csv": {"schema": STRING}}}
 
 
+def _text_encodings() -> list[str]:
+    """The codecs Python knows as text encodings, by their own names (any alias of one is taken too)."""
+    names = set()
+    for name in {*aliases.values(), "utf_8"}:
+        try:
+            if getattr(codecs.lookup(name), "_is_text_encoding", True):
+                names.add(codecs.lookup(name).name)
+        except LookupError:
+            continue
+    return sorted(names)
+
+
+DIALECT = [query("delimiter", "the separator: `,` `;` `|` or `tab` (detected from the first 20 lines when omitted)",
+                 {"type": "string", "enum": [",", ";", "|", "tab"]}),
+           query("encoding", "the file's encoding when it has no byte order mark, e.g. `cp1252` or `latin-1` "
+                 "(default UTF-8; UTF-8 and UTF-16 with a BOM are recognised by themselves); any alias Python "
+                 "knows of these is taken too, an encoding it does not know is a 422",
+                 {"type": "string", "enum": _text_encodings()})]
+
+
+def load(summary: str, *errors: int, parameters: tuple = (), **extra: Any) -> Operation:
+    return operation("loads", summary, ACCEPTED, 404, 422, 503, *errors, status=202,
+                     parameters=[*parameters, *DIALECT], **extra)
+
+
 # Reports are answers a client may keep: an ETag that is a hash of the answer, and 304 to a matching If-None-Match.
 REPORT_PARAMETERS = [*YEAR, {
     "name": "If-None-Match", "in": "header", "required": False, "schema": STRING,
@@ -89,10 +116,6 @@ def report(summary: str, schema: str, what: str) -> Operation:
     return op
 
 
-def load(summary: str, *errors: int, **extra: Any) -> Operation:
-    return operation("loads", summary, ACCEPTED, 404, 503, *errors, status=202, **extra)
-
-
 OPERATIONS: dict[str, Operation] = {
     "health.health": operation("health", "Liveness: answers while the process runs; needs no key",
                                json_body(ref("Health")), security=[]),
@@ -104,10 +127,10 @@ OPERATIONS: dict[str, Operation] = {
     "loads.upload_files": load("Load departments.csv, jobs.csv and hired_employees.csv from storage, in that order"),
     "loads.upload_hired_employees": load(
         "Load hired_employees.csv, or a slice of its data rows, in 1000-row batches", 400,
-        parameters=[query("start", "data rows to skip", {"type": "integer", "minimum": 0, "maximum": MAX_INT,
+        parameters=(query("start", "data rows to skip", {"type": "integer", "minimum": 0, "maximum": MAX_INT,
                                                          "default": 0}),
                     query("limit", "data rows to load (all if omitted)", {"type": "integer", "minimum": 1,
-                                                                          "maximum": MAX_INT})]),
+                                                                          "maximum": MAX_INT}))),
     "loads.load_departments": load("Load departments.csv from storage"),
     "loads.load_jobs": load("Load jobs.csv from storage"),
     "loads.upload": load(
@@ -121,7 +144,9 @@ OPERATIONS: dict[str, Operation] = {
         requestBody={"required": True, "content": {
             "application/json": {"schema": array(ref("RowObject"), minItems=1, maxItems=1000)},
             "text/csv": {"schema": {"type": "string", "pattern": "^[0-9]+,",
-                                    "description": "the table's CSV lines (a header row is skipped too)"},
+                                    "description": "the table's CSV lines in any dialect a file may have: "
+                                                   "`charset=` of Content-Type, `,` `;` tab or `|` (detected), "
+                                                   "a header naming the columns in any order"},
                          "example": "13,Logistics\n14,Legal\n"}}}),
     "reads.departments": operation("reads", "Departments, a page at a time, by id",
                                    json_body(ref("DepartmentPage")), 400, 503, parameters=PAGE),
@@ -129,12 +154,24 @@ OPERATIONS: dict[str, Operation] = {
                             parameters=PAGE),
     "reads.hired_employees": operation("reads", "Hired employees, a page at a time, by id",
                                        json_body(ref("HiredEmployeePage")), 400, 503, parameters=PAGE),
-    "reads.rejections": operation(
-        "reads", "The logged rejected rows: table, source, line, raw text, reasons, task", json_body(
-            ref("RejectionPage")), 400, 404, 503,
-        parameters=[query("table", "only this table's", {"type": "string", "enum": [
-            "departments", "jobs", "hired_employees", "hired-employees"]}),
-                    query("task_id", "only this task's (or batch request's)", STRING), *PAGE]),
+    "rejections.rejections": operation(
+        "rejections", "The logged rejected rows: table, source, line, raw text, reasons, task, resolution",
+        {"description": "a page of rows (JSON); with `Accept: text/csv`, every row of one table as a CSV file "
+                        "to fix and upload again: the table's columns, then line_number, reasons, rejection_id",
+         "content": {"application/json": {"schema": ref("RejectionPage")}, "text/csv": {"schema": STRING}}},
+        400, 404, 422, 503,
+        parameters=[query("table", "only this table's (required for CSV when the task loaded several)",
+                          TABLE_PARAMETER),
+                    query("task_id", "only this task's (or batch request's)", STRING),
+                    query("resolved", "unresolved rows (default), resolved ones, or all",
+                          {"type": "string", "enum": ["false", "true", "all"], "default": "false"}), *PAGE]),
+    "rejections.replay": operation(
+        "rejections", "Run a load's unresolved rejected rows again against the database as it is now", ACCEPTED,
+        400, 404, 413, 422, 503, status=202,
+        description="Rows that now pass are inserted in 1000-row batches and marked resolved by the task; a row "
+                    "whose id is present is resolved only if the stored row equals it; rows that still fail keep "
+                    "their logged row with their reasons as of now. A second replay inserts nothing.",
+        requestBody={"required": True, "content": {"application/json": {"schema": ref("ReplayRequest")}}}),
     "reports.hired_by_quarter": report(
         "Report 1: hires per department and job in each quarter of the year", "HiredByQuarter",
         "rows ordered by department, then job (case-folded)"),

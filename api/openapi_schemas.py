@@ -33,6 +33,7 @@ COUNT = {"type": "integer", "minimum": 0}
 ROW_ID = {"type": "integer", "minimum": 1, "description": "a positive whole number"}
 MOMENT = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC"}
 TABLE_NAME = {"type": "string", "enum": ["departments", "jobs", "hired_employees"]}
+TABLE_PARAMETER = {"type": "string", "enum": ["departments", "jobs", "hired_employees", "hired-employees"]}
 
 _TOTALS = {"processed": COUNT, "inserted": COUNT, "already_exists": COUNT, "errors": COUNT}
 _COUNTS = {**_TOTALS, "error_ids": array(INTEGER)}
@@ -48,13 +49,14 @@ SCHEMAS: dict[str, Schema] = {
     "TaskProgress": obj([], table=STRING, rows_done=COUNT, bytes_done=COUNT, bytes_total=nullable(COUNT)),
     "Task": {
         **obj(["task_id", "kind", "args", "state", "submitted_at"],
-              task_id=STRING, kind={"type": "string", "examples": ["load", "backup", "restore"]},
+              task_id=STRING, kind={"type": "string", "examples": ["load", "replay", "backup", "restore"]},
               args={"type": "object"}, state={"type": "string", "enum": ["PENDING", "STARTED", "RETRY", "SUCCESS",
                                                                          "FAILURE"]},
               submitted_at=MOMENT, started_at=nullable(MOMENT), finished_at=nullable(MOMENT),
               progress=ref("TaskProgress"),
               result={"description": "the task's result once it succeeded: a LoadSummary, {tables, total} for "
-                                     "/upload-files, or what a backup or restore wrote. A load's result holds "
+                                     "/upload-files (and a replay of several tables' rows), or what a backup or "
+                                     "restore wrote. A load's result holds "
                                      "totals only, whatever the file's size: /task-status/{task_id}/batches pages "
                                      "its batches and the ids each rejected"},
               error=nullable(STRING)),
@@ -96,7 +98,19 @@ SCHEMAS: dict[str, Schema] = {
     "Job": obj(id=ROW_ID, job=STRING),
     "HiredEmployee": obj(id=ROW_ID, name=STRING, datetime=MOMENT, department_id=ROW_ID, job_id=ROW_ID),
     "Rejection": obj(id=INTEGER, table_name=TABLE_NAME, source=STRING, line_number=INTEGER, raw_text=ref("LoggedText"),
-                     reasons=array(STRING), task_id=STRING, rejected_at=MOMENT),
+                     reasons=array(STRING), task_id=STRING, rejected_at=MOMENT,
+                     fields={**nullable(array(STRING)), "description": "the row's fields in the table's order, in "
+                             "the log's escaped form, when its line was read into them; else null"},
+                     resolved_by={**nullable(STRING), "description": "the task that loaded the row fixed (a "
+                                  "replay, or an upload of the exported file); null while unresolved"},
+                     resolved_at=nullable(MOMENT)),
+    "ReplayRequest": {
+        "type": "object", "minProperties": 1,
+        "properties": {"task_id": {"type": "string", "minLength": 1,
+                                   "description": "the load whose rejected rows to replay"},
+                       "table": {**TABLE_NAME, "description": "only this table's (every load's, without task_id)"}},
+        "examples": [{"task_id": "3f9c…", "table": "hired_employees"}],
+    },
     "RejectionPage": obj(items=array(ref("Rejection")), limit=COUNT, offset=COUNT),
     "QuarterRow": obj(department=STRING, job=STRING, Q1=COUNT, Q2=COUNT, Q3=COUNT, Q4=COUNT),
     "HiredByQuarter": obj(report={"const": "hired-by-quarter"}, year=INTEGER, rows=array(ref("QuarterRow"))),

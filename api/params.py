@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, request
 from werkzeug.exceptions import BadRequest
 
+from core.dialects import ReadOptions
 from core.services import Services
 
 
@@ -27,6 +28,11 @@ def int_arg(name: str, default: int | None, low: int = 0, high: int = MAX_INT) -
         bounds = f"from {low} to {high}"
         raise BadRequest(f"query parameter '{name}' must be {bounds}, not {value}")
     return value
+
+
+def read_options() -> ReadOptions:
+    """`delimiter=` and `encoding=` of a load; core says whether they can be used (422 if not)."""
+    return ReadOptions.parse(request.args.get("delimiter") or None, request.args.get("encoding") or None)
 
 
 def page_args(default_limit: int = 100, max_limit: int = 1000) -> tuple[int, int]:

@@ -1,7 +1,7 @@
-"""Read back the three tables and the rejected rows, a page at a time."""
+"""Read back the three tables, a page at a time (the rejected rows: api.rejections)."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from api.params import page_args, services
 from domain.tables import Table
@@ -29,12 +29,3 @@ def jobs():
 def hired_employees():
     return _page(Table.HIRED_EMPLOYEES)
 
-
-@bp.get("/rejections")
-def rejections():
-    limit, offset = page_args()
-    name = request.args.get("table")
-    table = Table.from_name(name) if name else None
-    task_id = request.args.get("task_id") or None
-    items = services().rows.rejections(table, task_id, limit, offset)
-    return jsonify(items=items, limit=limit, offset=offset)

@@ -5,9 +5,11 @@ import io
 import json
 from typing import Any, Callable
 
-from core.csv_records import CsvRecords, DataBatches, Record
+from core.csv_records import DataBatches, Record
+from core.dialects import ReadOptions, detect
 from core.errors import InvalidRequest
 from core.ports import BatchWrite, LoadStore
+from core.resolutions import resolutions
 from core.validation import BatchValidator
 from domain.log_text import json_line
 from domain.rules import RULES, TableRules
@@ -55,8 +57,11 @@ class BatchInsert:
         rules = RULES[table]
         return self._insert(table, [record_from_object(rules, i, item) for i, item in enumerate(items)])
 
-    def insert_csv(self, table: Table, body: bytes) -> dict[str, Any]:
-        records = next(iter(DataBatches(CsvRecords(io.BytesIO(body)).runs(), self.max_rows + 1)), [])
+    def insert_csv(self, table: Table, body: bytes, charset: str | None = None) -> dict[str, Any]:
+        """A CSV body in any dialect a file may have (core.dialects); `charset` as Content-Type names it."""
+        dialect = detect(body, table, ReadOptions.parse(None, charset), whole=True)
+        runs = dialect.runs(dialect.records(io.BytesIO(body)))
+        records = next(iter(DataBatches(runs, self.max_rows + 1)), [])
         self._check_count(len(records))
         return self._insert(table, records)
 
@@ -67,8 +72,8 @@ class BatchInsert:
     def _insert(self, table: Table, records: list[Record]) -> dict[str, Any]:
         request_id = self._new_id()
         checked = BatchValidator(table, SOURCE, request_id, self._store, self._clock).check(records)
-        summary = self._store.commit_batch(
-            BatchWrite(table, request_id, 1, len(records), checked.rows, checked.rejections))
+        summary = self._store.commit_batch(BatchWrite(table, request_id, 1, len(records), checked.rows,
+                                                      checked.rejections, resolves=resolutions(records, checked)))
         index_of_line = {r.line_number: i for i, r in enumerate(records)}
         result = summary.as_dict()
         del result["batch"]

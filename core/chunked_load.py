@@ -15,6 +15,10 @@ load rather than let two rows of one id in.
 
 A cut inside a record (a quoted field holding a line break), or a first chunk without data (so the
 header's place is unknown), loads the file in one piece instead.
+
+The file's dialect (separator, encoding, a header's order of columns: core.dialects) is read once from its
+first bytes when it is split, and every chunk is read in it. A file whose lines are not cut at b"\n" as
+ASCII's are (UTF-16) is not split.
 """
 from __future__ import annotations
 
@@ -27,7 +31,8 @@ from operator import attrgetter
 from typing import Iterator, Protocol, Sequence
 
 from core.byte_streams import LineEndCounter
-from core.csv_records import CsvRecords, DataBatches, Record
+from core.csv_records import DataBatches, Record
+from core.dialects import HEAD_BYTES, Dialect, ReadOptions, detect
 from core.errors import InvalidRequest, NotFound
 from core.ingestion import Ingestion
 from core.ports import BlobStore, LoadStore
@@ -54,6 +59,16 @@ class ChunkedFile:
     size: int
     version: str  # size and modification time when the load began: every chunk must read that file
     starts: list[int]  # the first byte of each chunk, each just after a line end
+    dialect: dict | None = None  # Dialect.as_dict(), read from the file's start; None for the plain one
+    options: dict | None = None  # ReadOptions.as_args() the load was given
+
+    @property
+    def read_in(self) -> Dialect:
+        return Dialect.from_dict(self.dialect)
+
+    @property
+    def read_options(self) -> ReadOptions:
+        return ReadOptions(**(self.options or {}))
 
     def stop(self, index: int) -> int | None:
         return self.starts[index + 1] if index + 1 < len(self.starts) else None
@@ -117,13 +132,18 @@ _line_number = attrgetter("line_number")
 class _ChunkRecords:
     """The records that start in a chunk; the first record past it tells whether the cut is clean."""
 
-    def __init__(self, stream, start: int, stop: int | None, first_line: int) -> None:
+    def __init__(self, stream, start: int, stop: int | None, first_line: int, dialect: Dialect) -> None:
         self._ends = LineEndCounter(stream, None if stop is None else stop - start)
-        self._records = CsvRecords(self._ends, first_line=first_line, file_start=start == 0)
+        self._records = dialect.records(self._ends, first_line=first_line, file_start=start == 0)
+        self._dialect = dialect
         self._first_line = first_line
         self._next_line: int | None = None
 
     def runs(self) -> Iterator[list[Record]]:
+        """The chunk's runs, each row's fields in the table's order."""
+        return self._dialect.runs(self._inside())
+
+    def _inside(self) -> Iterator[list[Record]]:
         ends = self._ends
         for run in self._records.runs():
             # Until the reader has passed the chunk's end every line it read lies inside the chunk.
@@ -203,10 +223,13 @@ class ChunkedLoads:
             raise NotFound(f"file '{name}' is not in storage")
         return info.size, f"{info.size}:{info.modified.isoformat()}"
 
-    def split(self, name: str) -> ChunkedFile:
-        """Chunks of about chunk_bytes, each moved on to start just after a line end."""
+    def split(self, name: str, table: Table, options: ReadOptions = ReadOptions()) -> ChunkedFile:
+        """Chunks of about chunk_bytes, each moved on to start just after a line end, and the file's dialect."""
         size, version = self._version(name)
-        count = min(-(-size // self.chunk_bytes), MAX_CHUNKS)
+        with self._blobs.open(name) as stream:
+            head = stream.read(HEAD_BYTES)
+        dialect = detect(head, table, options, whole=len(head) >= size)
+        count = min(-(-size // self.chunk_bytes), MAX_CHUNKS) if dialect.cuts_at_line_ends else 1
         starts = [0]
         for index in range(1, count):
             target = index * size // count
@@ -216,7 +239,8 @@ class ChunkedLoads:
             cut = target + end  # just after the line end found from the byte before the target
             if end >= 0 and starts[-1] < cut < size:
                 starts.append(cut)
-        return ChunkedFile(name, size, version, starts)
+        return ChunkedFile(name, size, version, starts, None if dialect.plain else dialect.as_dict(),
+                           options.as_args() or None)
 
     def _open(self, file: ChunkedFile, index: int):
         if self._version(file.name)[1] != file.version:
@@ -227,7 +251,7 @@ class ChunkedLoads:
         validator = self._ingestion.validator(table, file.name, task_id="")
         rows = 0
         with self._open(file, index) as stream:
-            records = _ChunkRecords(stream, file.starts[index], file.stop(index), 0)
+            records = _ChunkRecords(stream, file.starts[index], file.stop(index), 0, file.read_in)
             for batch in DataBatches(records.runs(), self._ingestion.batch_size, header_possible=index == 0):
                 rows += len(batch)
                 validator.check(batch)
@@ -256,7 +280,8 @@ class ChunkedLoads:
             return CONTINUES
         log.warning("a cut fell inside a record, or the first chunk holds no data: the file is loaded in "
                     "one piece", extra={"source": file.name})
-        return self._ingestion.load_blob(table, task_id, file.name, on_progress=on_progress).as_dict()
+        return self._ingestion.load_blob(table, task_id, file.name, on_progress=on_progress,
+                                         options=file.read_options).as_dict()
 
     def commit(self, task_id: str, table: Table, file: ChunkedFile, plan: ChunkCommit,
                on_progress: ProgressCallback | None = None) -> dict:
@@ -278,10 +303,11 @@ class ChunkedLoads:
                 on_progress(Progress(table.value, rows, done, file.size))
 
         with self._open(file, index) as stream:
-            records = _ChunkRecords(stream, file.starts[index], file.stop(index), plan.first_line)
+            records = _ChunkRecords(stream, file.starts[index], file.stop(index), plan.first_line, file.read_in)
             batches = DataBatches(records.runs(), self._ingestion.batch_size, header_possible=index == 0)
             self._ingestion.load_records(table, batches, summary, progress, first_batch=plan.first_batch,
-                                         validator=as_scanned)
+                                         validator=as_scanned, as_written=file.read_in.plain,
+                                         resolving=file.read_in.resolves)
             summary.header_skipped = batches.header_skipped
         as_scanned.finish()
         return summary.as_dict()

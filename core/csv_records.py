@@ -49,8 +49,11 @@ class _Lines:
 
     Bytes the fast path read ahead but handed back are served first, so both paths see one stream."""
 
-    def __init__(self, stream: BinaryIO, max_line_bytes: int, first_line: int, file_start: bool) -> None:
+    def __init__(self, stream: BinaryIO, max_line_bytes: int, first_line: int, file_start: bool,
+                 encoding: str = "utf-8") -> None:
         self._stream = stream
+        self._encoding = encoding
+        self._encoding_name = "UTF-8" if encoding == "utf-8" else encoding
         self._max = max_line_bytes
         self.line_number = first_line
         self.at_file_start = file_start  # where a byte order mark may stand
@@ -81,11 +84,11 @@ class _Lines:
             self.pending.append(raw[:_GLIMPSE_BYTES].decode("utf-8", "surrogateescape") + "\n")
             return "\n"
         try:
-            text = raw.decode("utf-8")
+            text = raw.decode(self._encoding)
         except UnicodeDecodeError as error:
-            self.problem = self.problem or f"line is not valid UTF-8 (byte {error.start})"
+            self.problem = self.problem or f"line is not valid {self._encoding_name} (byte {error.start})"
             # Each undecodable byte stands in as a lone surrogate, which the log writes as that byte.
-            text = raw.decode("utf-8", "surrogateescape")
+            text = _escaped_bytes(raw, self._encoding)
         self.pending.append(text)
         return text
 
@@ -156,6 +159,13 @@ class _Lines:
         self.bytes_read -= len(chunk)
 
 
+def _escaped_bytes(raw: bytes, encoding: str) -> str:
+    try:
+        return raw.decode(encoding, "surrogateescape")
+    except UnicodeDecodeError:  # a codec that fails on a byte below 0x80, which no surrogate stands for
+        return "".join(chr(0xDC00 + b) if b >= 0x80 else "\ufffd" for b in raw)
+
+
 def _plain_lines(chunk: bytes, first: bool) -> list[str] | None:
     """The lines of a chunk that csv.reader would split exactly as str.split(",") does: valid UTF-8,
     no quote, no carriage return but before a line feed. None for any other chunk."""
@@ -185,11 +195,16 @@ class CsvRecords:
     which gives the same records for plain lines, so the fast path changes speed only.
 
     A stream that starts inside a file (a chunk of it, cut after a line end) is not at the file's
-    start, so has no byte order mark, and may number its lines from first_line + 1."""
+    start, so has no byte order mark, and may number its lines from first_line + 1.
+
+    Another separator or encoding (core.dialects, whose encodings all cut lines at b"\n" as ASCII does)
+    is read by csv.reader line by line: the fast path is for UTF-8 with commas."""
 
     def __init__(self, stream: BinaryIO, max_line_bytes: int = MAX_LINE_BYTES, *, first_line: int = 0,
-                 file_start: bool = True) -> None:
-        self._lines = _Lines(stream, max_line_bytes, first_line, file_start)
+                 file_start: bool = True, delimiter: str = ",", encoding: str = "utf-8") -> None:
+        self._lines = _Lines(stream, max_line_bytes, first_line, file_start, encoding)
+        self._delimiter = delimiter
+        self._fast = delimiter == "," and encoding == "utf-8"
 
     @property
     def bytes_read(self) -> int:
@@ -201,9 +216,9 @@ class CsvRecords:
     def runs(self) -> Iterator[list[Record]]:
         """The records in lists, as they are read: a chunk of plain lines at once, any other record alone."""
         lines = self._lines
-        reader = csv.reader(lines, strict=True)  # holds no state between records
+        reader = csv.reader(lines, strict=True, delimiter=self._delimiter)  # holds no state between records
         while True:
-            if not lines.in_handed_back:
+            if self._fast and not lines.in_handed_back:
                 first = lines.at_file_start
                 chunk = lines.read_chunk()
                 if chunk == b"":

@@ -7,10 +7,12 @@ from typing import BinaryIO, Callable, Iterable
 
 from core.clock import utc_now
 from core.commit_overlap import OrderedCommits
-from core.csv_records import CsvRecords, DataBatches, Record
+from core.csv_records import DataBatches, Record
+from core.dialects import ReadOptions, sniffed
 from core.errors import InvalidRequest
 from core.ports import BatchWrite, BlobStore, LoadStore
 from core.progress import Progress, ProgressCallback
+from core.resolutions import resolutions
 from core.seen_ids import SeenIds
 from core.summary import BatchSummary, LoadSummary
 from core.validation import BatchValidator, Checks
@@ -30,15 +32,17 @@ class Ingestion:
         self._clock = clock
 
     def load_blob(self, table: Table, task_id: str, name: str | None = None, *, start: int = 0,
-                  limit: int | None = None, on_progress: ProgressCallback | None = None) -> LoadSummary:
+                  limit: int | None = None, on_progress: ProgressCallback | None = None,
+                  options: ReadOptions = ReadOptions()) -> LoadSummary:
         """Loads a CSV from blob storage (the table's own file unless named)."""
         name = name or table.file_name
         total = self._blobs.size(name)
         with self._blobs.open(name) as stream:
             return self.load_stream(table, stream, source=name, task_id=task_id, bytes_total=total,
-                                    start=start, limit=limit, on_progress=on_progress)
+                                    start=start, limit=limit, on_progress=on_progress, options=options)
 
-    def load_all(self, task_id: str, on_progress: ProgressCallback | None = None) -> list[LoadSummary]:
+    def load_all(self, task_id: str, on_progress: ProgressCallback | None = None,
+                 options: ReadOptions = ReadOptions()) -> list[LoadSummary]:
         """Departments, jobs, then employees, so that every foreign key finds its parent.
 
         Progress counts over the three files together: one bar for the whole load."""
@@ -53,33 +57,38 @@ class Ingestion:
                     on_progress(Progress(p.table, rows_before + p.rows_done, bytes_before + p.bytes_done,
                                          sum(sizes)))
 
-            summaries.append(self.load_blob(table, task_id, on_progress=overall))
+            summaries.append(self.load_blob(table, task_id, on_progress=overall, options=options))
         return summaries
 
     def load_stream(self, table: Table, stream: BinaryIO, *, source: str, task_id: str,
                     bytes_total: int | None = None, start: int = 0, limit: int | None = None,
-                    on_progress: ProgressCallback | None = None) -> LoadSummary:
-        records = CsvRecords(stream)
+                    on_progress: ProgressCallback | None = None, options: ReadOptions = ReadOptions()) -> LoadSummary:
+        dialect, stream = sniffed(stream, table, options)  # before any row is written: a header may not fit
+        records = dialect.records(stream)
         summary = LoadSummary(table.value, source, task_id)
-        batches = DataBatches(records.runs(), self.batch_size, start=start, limit=limit)
+        batches = DataBatches(dialect.runs(records), self.batch_size, start=start, limit=limit)
 
         def progress(rows_done: int) -> None:
             if on_progress:
                 on_progress(Progress(table.value, rows_done, records.bytes_read, bytes_total))
 
-        self.load_records(table, batches, summary, progress)
+        self.load_records(table, batches, summary, progress, as_written=dialect.plain, resolving=dialect.resolves)
         summary.header_skipped = batches.header_skipped
         log.info("load finished", extra={"table": table.value, "source": source, **summary.totals()})
         return summary
 
     def load_records(self, table: Table, batches: Iterable[list[Record]], summary: LoadSummary,
                      progress: Callable[[int], None] = lambda rows: None, *, first_batch: int = 1,
-                     validator: Checks | None = None) -> LoadSummary:
+                     validator: Checks | None = None, as_written: bool = True, resolving: bool = False,
+                     rechecks: bool = False) -> LoadSummary:
         """Commits the batches of records one by one; batches a previous run of this task committed are
         validated again (so repeated ids are still caught) but not written twice.
 
         A chunk of a larger input numbers its batches from first_batch, and brings a validator that
-        knows the ids the chunks before it took."""
+        knows the ids the chunks before it took. `as_written`: the records' raw lines are the table's CSV
+        form (core.dialects' plain dialect), which a store may send as they are. `resolving`: records may name
+        a logged rejection they fix (core.resolutions). `rechecks`: the records are logged rejections checked
+        again (core.replay)."""
         validator = validator or self.validator(table, summary.source, summary.task_id)
         committed = self._store.recorded_batches(summary.task_id, table)
         rows_done = 0
@@ -97,7 +106,8 @@ class Ingestion:
                 recorded = committed.get(number)
                 if recorded is None:
                     commits.add(BatchWrite(table, summary.task_id, number, len(chunk), checked.rows,
-                                           checked.rejections, checked.lines))
+                                           checked.rejections, checked.lines if as_written else (),
+                                           resolutions(chunk, checked) if resolving else (), rechecks))
                 elif recorded.processed == len(chunk):
                     commits.add_recorded(recorded)
                 else:

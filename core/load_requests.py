@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import BinaryIO, Callable
 
+from core.dialects import ReadOptions
 from core.ports import BlobStore
 from core.tasks import Tasks
 from domain.tables import LOAD_ORDER, Table
@@ -19,18 +20,19 @@ class LoadRequests:
         self._clock = clock
         self._new_id = new_id
 
-    def load_all(self) -> str:
+    def load_all(self, options: ReadOptions = ReadOptions()) -> str:
         for table in LOAD_ORDER:
             self._blobs.size(table.file_name)  # NotFound now beats a task that fails later
-        return self._tasks.submit(LOAD, {"table": "all"})
+        return self._tasks.submit(LOAD, {"table": "all", **options.as_args()})
 
-    def load_table(self, table: Table, start: int = 0, limit: int | None = None) -> str:
+    def load_table(self, table: Table, start: int = 0, limit: int | None = None,
+                   options: ReadOptions = ReadOptions()) -> str:
         self._blobs.size(table.file_name)
-        return self._tasks.submit(LOAD, {"table": table.value, "start": start, "limit": limit})
+        return self._tasks.submit(LOAD, {"table": table.value, "start": start, "limit": limit, **options.as_args()})
 
-    def load_upload(self, table: Table, stream: BinaryIO) -> str:
+    def load_upload(self, table: Table, stream: BinaryIO, options: ReadOptions = ReadOptions()) -> str:
         """Stores the upload under a generated name (nothing of the client's file name is used)."""
         stamp = self._clock().strftime("%Y%m%dT%H%M%S%fZ")
         name = f"uploads/{table.value}/{stamp}-{self._new_id()[:8]}.csv"
         self._blobs.write(name, stream)
-        return self._tasks.submit(LOAD, {"table": table.value, "blob": name})
+        return self._tasks.submit(LOAD, {"table": table.value, "blob": name, **options.as_args()})

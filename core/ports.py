@@ -33,6 +33,12 @@ class BlobStore(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Resolution:
+    rejection_id: int
+    row: tuple  # the row as it loads now
+
+
+@dataclass(frozen=True, slots=True)
 class BatchWrite:
     """One batch as it goes to the database in one transaction."""
 
@@ -45,6 +51,12 @@ class BatchWrite:
     # Each row's raw text as the input wrote it, when known: a store may send it as it is, if it is
     # already the database's own form, rather than write the row out again.
     lines: Sequence[str] = ()
+    # Logged rejections these rows fix: each is marked resolved by this task when its row now stands in
+    # the table with equal values (inserted now, or there already).
+    resolves: Sequence[Resolution] = ()
+    # The rejections are logged rows checked again (a replay): each updates, in place, the logged row whose
+    # id is its line_number, and a resolve whose id holds other values says so there.
+    rechecks: bool = False
 
     def summary(self, inserted: int) -> BatchSummary:
         """The batch's counts once the store knows how many of its valid rows were new."""
@@ -88,7 +100,9 @@ class RowReader(Protocol):
 
     def count(self, table: Table) -> int: ...
 
-    def rejections(self, table: Table | None, task_id: str | None, limit: int, offset: int) -> list[dict[str, Any]]: ...
+    def rejections(self, table: Table | None, task_id: str | None, limit: int, offset: int,
+                   resolved: bool | None = False) -> list[dict[str, Any]]:
+        """Logged rejected rows by id: unresolved ones (resolved False), resolved ones (True) or all (None)."""
 
     def batches(self, task_id: str, table: Table | None, limit: int, offset: int) -> list[dict[str, Any]]:
         """The committed batches of a load, tables in load order, each with its table and figures."""

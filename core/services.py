@@ -13,6 +13,8 @@ from core.load_requests import LoadRequests
 from core.loads import Loads
 from core.ports import BlobStore, RowReader
 from core.readiness import Readiness
+from core.rejection_export import RejectionExport
+from core.replay import ReplayRequests, Replays
 from core.reports import Reports
 from core.tasks import Tasks
 
@@ -32,3 +34,6 @@ class Services:
     readiness: Readiness
     backups: Backups  # backup and restore of each table (AVRO files in storage)
     backup_requests: BackupRequests
+    rejection_export: RejectionExport  # the rejected rows of a table as CSV, to fix and upload again
+    replays: Replays  # the logged rejected rows of a load run again
+    replay_requests: ReplayRequests

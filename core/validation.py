@@ -133,7 +133,15 @@ class BatchValidator:
 
     def _reject(self, record: Record, reasons, id_, now) -> Rejection:
         return rejection(self._rules.table, self._source, record.line_number, record.raw, reasons,
-                         self._task_id, now, id_)
+                         self._task_id, now, id_, _fields_of(record, len(self._rules.names)))
+
+
+def _fields_of(record: Record, count: int) -> list[str] | None:
+    """A record's fields when it was read into the table's number of them (the log keeps them)."""
+    if record.problem is not None:
+        return None
+    fields = record.fields
+    return fields if len(fields) == count else None
 
 
 def _id_of(values) -> int | None:

@@ -38,6 +38,11 @@ def escaped(text: str) -> str:
     return _SPECIAL.sub(_escape, text) if _SPECIAL.search(text) else text
 
 
+def escaped_each(texts: list[str]) -> tuple[str, ...]:
+    """Each text escaped, with one search over them all when none needs it (the usual row)."""
+    return tuple(map(escaped, texts)) if _SPECIAL.search("".join(texts)) else tuple(texts)
+
+
 def _unescape(match: re.Match[str]) -> str:
     escape = match[0]
     if escape == "\\\\":

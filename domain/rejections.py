@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from domain.log_text import escaped, logged
+from domain.log_text import MAX_LOGGED_BYTES, escaped, escaped_each, logged
 from domain.tables import Table
 
 
@@ -21,6 +21,9 @@ class Rejection:
     task_id: str
     rejected_at: datetime
     row_id: int | None = None  # the row's id when it had a valid one
+    # Its fields in the table's order, escaped as the raw text is, when the line was read into the table's
+    # number of fields: what the rejections export shows, and what a replay checks again.
+    fields: tuple[str, ...] | None = None
 
     def with_raw(self, raw: str) -> Rejection:
         """The same rejection with this raw text, escaped (and clipped, with a reason that says so)."""
@@ -29,8 +32,16 @@ class Rejection:
 
 
 def rejection(table: Table, source: str, line_number: int, raw: str, reasons, task_id: str,
-              rejected_at: datetime, row_id: int | None = None) -> Rejection:
-    """A rejected row with its raw text and reasons as they are, escaped for the log."""
+              rejected_at: datetime, row_id: int | None = None, fields: list[str] | None = None) -> Rejection:
+    """A rejected row with its raw text, reasons and fields as they are, escaped for the log."""
     text, clipped = logged(raw)
     return Rejection(table, source, line_number, text, tuple(map(escaped, reasons)) + ((clipped,) if clipped else ()),
-                     task_id, rejected_at, row_id)
+                     task_id, rejected_at, row_id, _logged_fields(fields))
+
+
+def _logged_fields(fields: list[str] | None) -> tuple[str, ...] | None:
+    """The fields escaped; none when they would not fit where the raw text fits (the row cannot be valid)."""
+    if not fields:
+        return None
+    kept = escaped_each(fields)
+    return kept if sum(map(len, kept)) * 4 <= MAX_LOGGED_BYTES else None

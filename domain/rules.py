@@ -152,6 +152,11 @@ def duplicate_reason(id_: int) -> str:
     return f"id {id_} appears earlier in this input; the first occurrence is taken"
 
 
+def other_values_reason(id_: int) -> str:
+    """Why a row checked again is not taken as the one that stands in the table under its id."""
+    return f"id {id_} exists with other values"
+
+
 def is_header(fields: list[str]) -> bool:
     """A first row whose id field is text rather than a number is a header.
 

@@ -158,10 +158,10 @@
   }
 
   async function rejectedOf(task) {
-    if (task.kind !== "load") return "";
+    if (task.kind !== "load" && task.kind !== "replay") return "";
     const total = task.result && (task.result.total || {}).errors;
     if (total !== undefined) return String(total);
-    if (task.state === "PENDING") return "";
+    if (task.state === "PENDING" || task.kind === "replay") return "";
     // Still running: count what is logged so far (one page; more shows as 1000+).
     const page = await api(`/rejections?task_id=${encodeURIComponent(task.task_id)}&limit=1000`);
     return page.items.length === 1000 ? "1000+" : String(page.items.length);
@@ -184,7 +184,7 @@
       bar.value = progressOf(task);
       cell(row, "").append(bar, ` ${Math.round(bar.value * 100)}%`);
       cell(row, (task.progress || {}).rows_done ?? "", "num");
-      cell(row, rejected[i], "num");
+      rejectedCell(cell(row, "", "num"), task, rejected[i]);
       cell(row, (task.submitted_at || "").replace("T", " ").slice(0, 19));
       if (!["SUCCESS", "FAILURE"].includes(task.state)) unfinished.add(task.task_id);
     });
@@ -192,6 +192,30 @@
     $("tasks-refreshed").textContent = `(updated ${new Date().toLocaleTimeString()})`;
     // Rows also arrive by POST /batch and by loads still running: asked each time, a 304 when unchanged.
     await showReports();
+  }
+
+  // The tables a load or replay went over, in load order: what its rejected rows may be of.
+  function tablesOf(task) {
+    const every = ["departments", "jobs", "hired_employees"];
+    const named = (task.args || {}).table;
+    if (named && named !== "all") return [named.replace("-", "_")];
+    const result = task.result || {};
+    return result.tables ? result.tables.map((t) => t.table) : every;
+  }
+
+  function rejectedCell(td, task, count) {
+    if (!count || count === "0" || count === "?") {
+      td.textContent = count;
+      return;
+    }
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "link show-rejections";
+    open.textContent = count;
+    open.title = "show the rejected rows";
+    const loadId = task.kind === "replay" ? task.args.of_task : task.task_id;
+    open.addEventListener("click", () => window.rejectedRows.open(loadId || task.task_id, tablesOf(task)));
+    td.append(open);
   }
 
   async function refreshTasks() {
@@ -220,6 +244,7 @@
     fillYears();
     $("department-filter").addEventListener("change", showJobs);
     document.addEventListener("api-key-changed", () => { showReports(); refreshTasks(); });
+    document.addEventListener("task-queued", refreshTasks); // an upload or a replay from this page
     showReports();
     refreshTasks();
   });

@@ -16,6 +16,7 @@ from infra.db.hire_summaries import write_counting_hires
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
 from infra.db.postgres_batch import PostgresBatch
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_row, rejection_values
+from infra.db.resolutions import relog, resolve
 from infra.db.schema import TABLES, load_batches, rejected_rows
 
 # SQLite rewrites every index page a transaction touched into its WAL at commit, so its batches share
@@ -62,8 +63,10 @@ class SqlLoadStore:
     def commit_batch(self, write: BatchWrite, *, durable: bool = True) -> BatchSummary:
         try:
             try:
-                if self._postgres:
+                if self._postgres and not (write.resolves or write.rechecks):
                     return self._postgres.commit(write, durable=durable)
+                # A batch that also updates logged rejections (a replay, a fixed export come back): the
+                # SQLAlchemy path, whose transaction takes those updates too (and waits for the disk).
                 return self._commit(write, self._write_rows)
             except IntegrityError:
                 if not self._has_fast_path or self._recorded(write) is not None:
@@ -108,7 +111,9 @@ class SqlLoadStore:
         summary = write.summary(write_counting_hires(conn, write_rows, TABLES[write.table.value], write.rows,
                                                      write.lines))
         if write.rejections:
-            self._write_rejections(conn, write.rejections)
+            (relog if write.rechecks else self._write_rejections)(conn, write.rejections)
+        if write.resolves:
+            resolve(conn, write, self._clock())
         conn.execute(load_batches.insert().values(
             task_id=write.task_id, table_name=write.table.value, committed_at=self._clock(),
             **{k: v for k, v in summary.as_dict().items()}))

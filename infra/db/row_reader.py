@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from domain.tables import LOAD_ORDER, Table
 from infra.db.failures import unavailable_on_failure
+from infra.db.rejection_log import resolved_filter
 from infra.db.schema import TABLES, load_batches, rejected_rows
 
 
@@ -40,8 +41,10 @@ class SqlRowReader:
         with unavailable_on_failure(), self._engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(TABLES[table.value])).scalar_one()
 
-    def rejections(self, table: Table | None, task_id: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
-        query = sa.select(rejected_rows).order_by(rejected_rows.c.id).limit(limit).offset(offset)
+    def rejections(self, table: Table | None, task_id: str | None, limit: int, offset: int,
+                   resolved: bool | None = False) -> list[dict[str, Any]]:
+        query = sa.select(rejected_rows).where(*resolved_filter(resolved)).order_by(
+            rejected_rows.c.id).limit(limit).offset(offset)
         if table is not None:
             query = query.where(rejected_rows.c.table_name == table.value)
         if task_id is not None:

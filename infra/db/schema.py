@@ -48,6 +48,12 @@ rejected_rows = sa.Table(
     sa.Column("reasons", sa.JSON, nullable=False),
     sa.Column("task_id", sa.String(64), nullable=False),
     sa.Column("rejected_at", UtcDateTime, nullable=False),
+    # The row's fields in the table's order (escaped as raw_text is), when its line was read into them: the
+    # CSV export's cells and what a replay checks again.
+    sa.Column("fields", sa.JSON, nullable=True),
+    # The task whose rows fixed it (a replay, or an upload of the exported file), and when: nothing is deleted.
+    sa.Column("resolved_by", sa.String(64), nullable=True),
+    sa.Column("resolved_at", UtcDateTime, nullable=True),
     # A batch committed again by a redelivered task logs each of its rows once.
     sa.UniqueConstraint("task_id", "table_name", "line_number", name="uq_rejected_rows_task_line"),
     sa.Index("ix_rejected_rows_table_name", "table_name", "id"),

@@ -18,6 +18,7 @@ from main import build_services
 from tests.challenge import REPORT_2
 from tests.e2e.conftest import _environment, _start, _stop, empty_database
 from tests.net import free_port
+from tests.spreadsheet import resaved
 
 CHUNK_BYTES = 10_000  # the challenge file (~60 kB) in 6 chunks; the doubled one in 13
 
@@ -130,6 +131,25 @@ def test_ids_repeated_across_chunks_go_to_their_first_valid_row_as_in_one_load(c
                                                                                for i in b["error_ids"])
     assert _rejections(chunked_service.database_url, status["task_id"]) == _rejections(reference.database_url, "one")
     assert status["result"]["chunks"] >= 10
+
+
+def test_a_spreadsheet_s_export_in_chunks_is_read_in_the_dialect_of_the_file_s_start(chunked_service, challenge_dir):
+    # `;`, Windows-1252 and the columns in another order: only the first chunk holds the header, and every
+    # chunk must read its lines that way.
+    plain = b"id,name,datetime,department_id,job_id\n" + (challenge_dir / "hired_employees.csv").read_bytes()
+    sheet = resaved(plain, ["job_id", "name", "id", "department_id", "datetime"], ";", "cp1252")
+    response = requests.post(chunked_service.url("/upload/hired_employees?encoding=cp1252"),
+                             files={"file": ("Empleados.csv", sheet)}, timeout=30)
+    status = chunked_service.wait_for_task(response.json()["task_id"])
+    assert status["state"] == "SUCCESS", (status, chunked_service.log())
+    reference = _load(chunked_service, plain)
+
+    assert status["result"]["chunks"] >= 5 and status["result"]["header_skipped"]
+    assert status["result"]["total"] == reference["result"]["total"]
+    assert reference["result"]["total"]["errors"] == 70
+    reasons = [(line, why) for line, why, _ in _rejections(chunked_service.database_url, status["task_id"])]
+    assert reasons == [(line, why) for line, why, _ in _rejections(chunked_service.database_url,
+                                                                    reference["task_id"])]
 
 
 def test_a_chunk_that_fails_fails_the_load_and_says_so(chunked_service):

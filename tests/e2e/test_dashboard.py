@@ -112,3 +112,43 @@ def test_docs_page_shows_every_operation_offline(browser, loaded_service):
     assert {"/batch/{table}", "/backup/{table}", "/restore/{table}", "/backups", "/dashboard"} <= set(paths)
     assert all(url.startswith(loaded_service.base_url) or url.startswith("data:") for url in requested), requested
     page.close()
+
+
+@pytest.mark.parametrize("live_service", ["embedded"], indirect=True)
+def test_a_spreadsheet_file_loads_and_a_load_s_rejected_rows_download_and_replay_from_the_page(
+        browser, loaded_service):
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(loaded_service.url("/dashboard"))
+    page.wait_for_selector("#tasks-table tbody tr td.state-SUCCESS", timeout=20_000)
+    newest_is = """([kind, state]) => { const row = document.querySelector('#tasks-table tbody tr');
+        return row !== null && row.cells[1].textContent === kind && row.cells[2].textContent === state; }"""
+
+    # A Windows spreadsheet's export: `;` between fields, Windows-1252, the columns named in another order.
+    page.select_option("#upload-table", "departments")
+    page.set_input_files("#upload-file", files=[{"name": "Departamentos.csv", "mimeType": "text/csv",
+                                                 "buffer": "department;id\r\nLogística;77\r\n".encode("cp1252")}])
+    page.select_option("#upload-delimiter", ";")
+    page.fill("#upload-encoding", "cp1252")
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_function(newest_is, arg=["load departments", "SUCCESS"], timeout=30_000)
+    departments = requests.get(loaded_service.url("/departments?limit=1000"), timeout=10).json()["items"]
+    assert {"id": 77, "department": "Logística"} in departments
+
+    # The original load's rejected rows: listed with their reasons, downloaded as CSV, replayed.
+    page.locator("#tasks-table tbody tr", has_text="load all").locator("button.show-rejections").click()
+    page.wait_for_selector("#rejections-card[data-rows='70']", timeout=20_000)
+    assert page.locator("#rejections-table").input_value() == "hired_employees"
+    assert "is missing" in page.locator("#rejections-rows tbody tr").first.inner_text()
+    with page.expect_download() as download:
+        page.click("#rejections-download")
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "id,name,datetime,department_id,job_id,line_number,reasons,rejection_id"
+    assert len(lines) == 1 + 70
+    page.click("#rejections-replay")
+    page.wait_for_function(newest_is, arg=["replay hired_employees", "SUCCESS"], timeout=30_000)
+    # The rows missing a field cannot pass by themselves: all 70 still fail, and stay listed.
+    assert page.locator("#tasks-table tbody tr").first.locator("td").nth(5).inner_text() == "70"
+    assert errors == []
+    page.close()

@@ -12,6 +12,7 @@ from infra.db.engine import create_engine
 from infra.db.load_store import SqlLoadStore
 from infra.db.migrate import upgrade
 from infra.storage.local import LocalBlobStore
+from tests.conftest import _migrated
 
 ROWS = 5_000
 
@@ -31,6 +32,10 @@ def postgres_engine(postgres_url):
         conn.execute(sa.text("INSERT INTO jobs VALUES (1, 'Clerk')"))
     yield engine
     engine.dispose()
+    # The test cut every connection to the session's database, the pooled ones of the engine the other
+    # tests share among them (tests/conftest.py): those go too, so the next test does not meet them dead.
+    if postgres_url in _migrated:
+        _migrated[postgres_url].dispose()
 
 
 def test_connections_killed_mid_load_leave_whole_batches_and_a_rerun_completes(postgres_engine, tmp_path):

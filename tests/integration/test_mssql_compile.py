@@ -11,9 +11,12 @@ import pytest
 from sqlalchemy.dialects.mssql import pyodbc
 
 from domain.entities import Employee
+from domain.tables import Table
 from infra.db.hire_summaries import COUNTED_FROM_ROWS, MERGE_ROWS, merge
 from infra.db.inserts import insert_where_absent, rows_per_statement
+from infra.db.rejection_log import logged_query
 from infra.db.report_queries import HIRES_BY_QUARTER, HIRES_PER_DEPARTMENT, SUMMARY_BY_QUARTER, SUMMARY_PER_DEPARTMENT
+from infra.db.resolutions import SET_REASONS, resolved_by
 from infra.db.schema import hired_employees
 
 SQL_SERVER_MAX_PARAMS = 2100
@@ -127,3 +130,20 @@ def test_the_portable_insert_skips_present_ids_with_not_exists(dialect):
         "SELECT incoming.id, incoming.name, incoming.datetime, incoming.department_id, incoming.job_id "
         "FROM (VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)) AS incoming (id, name, datetime, department_id, job_id) "
         "WHERE NOT (EXISTS (SELECT * FROM hired_employees WHERE hired_employees.id = incoming.id))")
+
+
+def test_the_rejection_log_s_statements_compile_for_sql_server(dialect):
+    page = flat(logged_query(Table.HIRED_EMPLOYEES, "t1", False, 40, 1000, or_resolved_by="r1").compile(
+        dialect=dialect))
+    assert_portable(page)
+    assert page.startswith("SELECT TOP __[POSTCOMPILE_param_1] rejected_rows.id, rejected_rows.line_number, "
+                           "rejected_rows.raw_text, rejected_rows.reasons, rejected_rows.fields FROM rejected_rows "
+                           "WHERE rejected_rows.table_name = ? AND rejected_rows.id > ? AND "
+                           "(rejected_rows.resolved_by IS NULL OR rejected_rows.resolved_by = ?)")
+    assert page.endswith("AND rejected_rows.task_id = ? ORDER BY rejected_rows.id")
+
+    resolved = flat(resolved_by("hired_employees", [3, 4], "r1", datetime(2024, 1, 1)).compile(dialect=dialect))
+    assert_portable(resolved)
+    assert resolved == ("UPDATE rejected_rows SET resolved_by=?, resolved_at=? WHERE rejected_rows.id IN "
+                        "(__[POSTCOMPILE_id_1]) AND rejected_rows.table_name = ? AND rejected_rows.resolved_by IS NULL")
+    assert flat(SET_REASONS.compile(dialect=dialect)) == "UPDATE rejected_rows SET reasons=? WHERE rejected_rows.id = ?"

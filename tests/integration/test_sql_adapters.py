@@ -120,6 +120,7 @@ def test_rejected_rows_are_logged_with_every_field_and_read_back_filtered_and_pa
     assert logged[0] == {
         "table_name": "hired_employees", "source": "uploads/hired_employees.csv", "line_number": 2,
         "raw_text": raw, "reasons": list(reasons), "task_id": task_a, "rejected_at": "2024-05-06T07:08:09.123456Z",
+        "fields": None, "resolved_by": None, "resolved_at": None,
     }
     page = reader.rejections(Table.HIRED_EMPLOYEES, task_a, limit=2, offset=2)
     assert [r["line_number"] for r in page] == [5, 8]

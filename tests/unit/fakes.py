@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 
@@ -11,12 +11,14 @@ from core.errors import BrokerUnavailable, NotFound, StoreUnavailable
 from core.leases import Lease
 from core.ports import BatchWrite, BlobInfo
 from core.progress import Progress
+from core.rejection_log import LoggedRejection
 from core.reports import DepartmentHires, QuarterlyHires
 from core.summary import BatchSummary
 from core.tasks import TaskRecord, TaskState
 from domain.quarters import year_and_quarter
 from domain.rejections import Rejection
-from domain.tables import Table
+from domain.rules import other_values_reason
+from domain.tables import LOAD_ORDER, Table
 
 
 class FakeLoadStore:
@@ -38,6 +40,7 @@ class FakeLoadStore:
         self.fail_on_commit = fail_on_commit
         self.not_yet_durable: list[int] = []  # batches committed by commit_batches since make_durable
         self.made_durable: list[list[int]] = []  # what each make_durable call flushed
+        self.resolved: dict[int, str] = {}  # a rejection's id (its place in `rejections`, from 1) → the task
 
     def add(self, table: Table, *rows: tuple) -> None:
         """Rows already in the database before the test's load."""
@@ -80,7 +83,16 @@ class FakeLoadStore:
         if len(self.commit_calls) == self.fail_on_commit:
             raise StoreUnavailable(f"commit {self.fail_on_commit} failed (as told)")
         self.tables[write.table] = staged
-        self.rejections.extend(write.rejections)
+        if write.rechecks:  # logged rows checked again: their line_number is their id
+            for checked in write.rejections:
+                self._relog(checked.line_number, checked.reasons)
+        else:
+            self.rejections.extend(write.rejections)
+        for resolution in write.resolves:
+            if staged.get(resolution.row[0]) == tuple(resolution.row):
+                self.resolved.setdefault(resolution.rejection_id, write.task_id)
+            elif write.rechecks:
+                self._relog(resolution.rejection_id, (other_values_reason(resolution.row[0]),))
         summary = write.summary(inserted)
         self.batches.setdefault((write.task_id, write.table), {})[write.batch] = summary
         return summary
@@ -95,6 +107,31 @@ class FakeLoadStore:
     def make_durable(self) -> None:
         self.made_durable.append(self.not_yet_durable)
         self.not_yet_durable = []
+
+    def _relog(self, id_: int, reasons: tuple[str, ...]) -> None:
+        self.rejections[id_ - 1] = replace(self.rejections[id_ - 1], reasons=reasons)
+
+
+class FakeRejectionLog:
+    """The rejection log of a FakeLoadStore: each rejection's id is its place in the list, from 1."""
+
+    def __init__(self, store: FakeLoadStore) -> None:
+        self._store = store
+
+    def tables(self, task_id: str) -> list[Table]:
+        named = {r.table for r in self._store.rejections if r.task_id == task_id}
+        named |= {table for task, table in self._store.batches if task == task_id}
+        return [table for table in LOAD_ORDER if table in named]
+
+    def logged(self, table: Table, task_id: str | None, resolved: bool | None, after: int, limit: int,
+               or_resolved_by: str | None = None) -> list[LoggedRejection]:
+        found = []
+        for id_, r in enumerate(self._store.rejections, start=1):
+            by = self._store.resolved.get(id_)
+            wanted = resolved is None or (by is not None) == resolved or (by is not None and by == or_resolved_by)
+            if id_ > after and r.table is table and task_id in (None, r.task_id) and wanted:
+                found.append(LoggedRejection(id_, r.line_number, r.raw, r.reasons, r.fields))
+        return found[:limit]
 
 
 class FakeBlobStore:

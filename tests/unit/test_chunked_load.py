@@ -11,6 +11,7 @@ from core.ingestion import Ingestion
 from core.loads import Loads
 from core.tasks import CONTINUES
 from domain.tables import Table
+from tests.spreadsheet import resaved
 from tests.unit.fakes import FakeBlobStore, FakeLoadStore
 
 E = Table.HIRED_EMPLOYEES
@@ -100,7 +101,7 @@ def test_chunks_committed_in_any_order_give_the_rows_rejections_and_totals_of_on
     assert numbers == list(range(1, len(numbers) + 1))
     assert sum(b.processed < 7 for b in store.landed("chunked", E)) >= result["chunks"] - 1
     assert fan_out.last_progress.rows_done == 400 and fan_out.last_progress.bytes_done == len(body)
-    second = fan_out.loads.split(NAME).starts[1]
+    second = fan_out.loads.split(NAME, E).starts[1]
     assert [plan.first_line for plan in fan_out.plans][:2] == [0, body[:second].count(b"\n")]
     assert fan_out.plans[0].lines_total == body.count(b"\n")  # the last chunk's lines included
 
@@ -131,7 +132,7 @@ def test_a_chunk_run_again_commits_nothing_twice():
 def test_cuts_fall_just_after_line_ends_and_a_small_file_is_one_chunk():
     body = _messy_file()
     _, fan_out, *_ = _chunked(body, chunk_bytes=1000)
-    starts = fan_out.loads.split(NAME).starts
+    starts = fan_out.loads.split(NAME, E).starts
     assert starts[0] == 0 and starts == sorted(set(starts))
     assert all(body[cut - 1:cut] == b"\n" for cut in starts[1:])
     assert abs(len(starts) - len(body) / 1000) <= 1
@@ -202,3 +203,24 @@ def test_a_byte_order_mark_counts_only_at_the_start_of_the_file():
     assert _outcome(store) == _outcome(_single(body)[1])
     assert [row[0] for row in store.rows(E)] == [1]
 
+
+
+def test_a_resaved_file_in_chunks_is_read_in_the_dialect_of_its_start_with_its_header_s_order_in_every_chunk():
+    body = resaved(_messy_file().replace(b"Name ", "Peña ".encode()), ["job_id", "name", "id", "department_id",
+                                                                       "datetime"])
+    loads, fan_out, store, _ = _chunked(body, chunk_bytes=700)
+    assert loads.run("chunked", table=E.value, encoding="cp1252") is CONTINUES
+    _, single_store = _single(_messy_file().replace(b"Name ", "Peña ".encode()))
+
+    assert fan_out.results["chunked"]["chunks"] >= 10 and fan_out.whole == []
+    assert _outcome(store) == _outcome(single_store)
+    assert store.tables[E][next(iter(store.tables[E]))].name.startswith("Peña ")
+
+
+def test_a_utf16_file_is_not_cut_into_chunks():
+    body = b"\xff\xfe" + _messy_file().decode().encode("utf-16-le")
+    loads, fan_out, store, _ = _chunked(body, chunk_bytes=700)
+    result = loads.run("utf16", table=E.value)
+    _, single_store = _single(_messy_file())
+    assert result["total"]["processed"] == 400 and "chunks" not in result
+    assert _outcome(store) == _outcome(single_store)
