@@ -21,6 +21,7 @@ from infra.db.rejection_log import SqlRejectionLog
 from infra.db.schema import hired_employees, rejected_rows
 from main import build_services
 from tests.spreadsheet import resaved
+from tests.summaries import assert_summary_equals_the_rows
 
 E = Table.HIRED_EMPLOYEES
 ORDER = ["job_id", "name", "id", "department_id", "datetime"]
@@ -106,6 +107,7 @@ def test_rejected_rows_are_exported_replayed_and_fixed_with_every_count_exact(se
     again = services.replays.run(f"again-{uuid.uuid4().hex}", of_task=load_task, table="hired_employees")
     assert again["total"] == {"processed": 3, "inserted": 0, "already_exists": 2, "errors": 1}
     assert _logged(engine, load_task)[5][:2] == (["id 3 exists with other values"], None)
+    assert_summary_equals_the_rows(engine, [2021])  # the reports count the replayed hires, once each
 
     # Fixed in a spreadsheet and saved back in its own dialect: the export's columns come back as they are.
     fixed = _export(services, load_task)
@@ -133,6 +135,7 @@ def test_rejected_rows_are_exported_replayed_and_fixed_with_every_count_exact(se
     assert len(services.rows.rejections(E, load_task, 100, 0, resolved=None)) == 7
     # In rejected_rows order: batches committed side by side may log their rows in either order.
     assert sorted(int(row[5]) for row in _export(services, load_task, None)[1:]) == [3, 4, 5, 6, 8, 9, 10]
+    assert assert_summary_equals_the_rows(engine, [2021]) == len(_names(engine))
 
 
 class _DiesAfter:
