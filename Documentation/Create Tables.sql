@@ -19,6 +19,17 @@ CREATE TABLE hire_summaries (
 );
 GO
 
+CREATE TABLE hire_summary_additions (
+	id BIGINT NOT NULL IDENTITY,
+	year NVARCHAR(max) NOT NULL,
+	department_id NVARCHAR(max) NOT NULL,
+	job_id NVARCHAR(max) NOT NULL,
+	quarter NVARCHAR(max) NOT NULL,
+	hired NVARCHAR(max) NOT NULL,
+	CONSTRAINT pk_hire_summary_additions PRIMARY KEY (id)
+);
+GO
+
 CREATE TABLE jobs (
 	id INTEGER NOT NULL,
 	job NVARCHAR(255) NOT NULL,

@@ -16,14 +16,13 @@ from collections import Counter
 from typing import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from domain.quarters import year_and_quarter
 from infra.db.bulk import RowWriter, present_ids
 from infra.db.failures import unavailable_on_failure
 from infra.db.inserts import ConcurrentWrite
-from infra.db.schema import hire_summaries, hired_employees
+from infra.db.schema import hire_summaries, hire_summary_additions, hired_employees
 
 KEY = ("year", "department_id", "job_id", "quarter")  # the primary key's order: the order rows are taken in
 _DATETIME, _DEPARTMENT, _JOB = (hired_employees.c.keys().index(name) for name in ("datetime", "department_id",
@@ -114,7 +113,8 @@ def postgres_statements(table: sa.Table, inserted: Sequence[tuple]) -> list[tupl
     its parameters, that adds the counts of the employee rows it inserted; none for another table.
 
     The server counts them itself, from the rows this transaction wrote (their xmin is its id), found by
-    the batch's id range (or its ids): no Python a row and no array of counts to send."""
+    the batch's id range (or its ids), and appends them as one row of hire_summary_additions: no Python a
+    row, and no summary row another batch in flight could be waiting on. fold() adds them up later."""
     if table is not hired_employees or not inserted:
         return []
     ids = [row[0] for row in inserted]
@@ -124,16 +124,52 @@ def postgres_statements(table: sa.Table, inserted: Sequence[tuple]) -> list[tupl
     return [(_BATCH_BY_IDS[0], {**_BATCH_BY_IDS[1], "ids": ids})]
 
 
-def _counted_from_this_transaction(which: sa.ColumnElement) -> tuple[str, dict]:
-    """INSERT … ON CONFLICT adding the counts of the rows among `which` that this transaction inserted,
-    compiled for psycopg once: its SQL text (named parameters) and the values of its constants."""
-    counted = counted_from_rows(sa.and_(which, sa.text("xmin = pg_current_xact_id()::xid")))
-    insert = postgresql.insert(hire_summaries).from_select(
-        [*KEY, "hired"], counted.order_by(*list(counted.selected_columns)[:len(KEY)]))
-    statement = insert.on_conflict_do_update(index_elements=list(KEY),
-                                             set_={"hired": hire_summaries.c.hired + insert.excluded.hired})
-    compiled = statement.compile(dialect=postgresql_psycopg.dialect())
+def _added_by_this_transaction(which: sa.ColumnElement) -> tuple[str, dict]:
+    """INSERT of one hire_summary_additions row: the counts of the rows among `which` that this transaction
+    inserted, one array a column. Compiled for psycopg once: its SQL text (named parameters) and the values
+    of its constants."""
+    counted = counted_from_rows(sa.and_(which, sa.text("xmin = pg_current_xact_id()::xid")),
+                                part=lambda field, moment: sa.func.date_part(field, moment)).subquery("counted")
+    columns = (*KEY, "hired")
+    arrays = sa.select(*(sa.func.array_agg(counted.c[name]) for name in columns)).having(sa.func.count() > 0)
+    compiled = hire_summary_additions.insert().from_select(list(columns), arrays).compile(
+        dialect=postgresql_psycopg.dialect())
     return str(compiled), dict(compiled.params)
+
+
+# The additions, taken out and added to hire_summaries in one statement, its rows in key order (as every
+# writer of the summary takes them). Rows another transaction adds meanwhile are not in this statement's
+# snapshot: they stay for the next fold.
+_ADDED = (*KEY, "hired")
+_ENTRY_KEY = ", ".join(f"entry.{name}" for name in KEY)
+_FOLD = (f"WITH moved AS (DELETE FROM hire_summary_additions RETURNING {', '.join(_ADDED)}) "
+         f"INSERT INTO hire_summaries ({', '.join(_ADDED)}) "
+         f"SELECT {_ENTRY_KEY}, sum(entry.hired)::int "
+         f"FROM moved, unnest({', '.join(f'moved.{name}' for name in _ADDED)}) AS entry({', '.join(_ADDED)}) "
+         f"GROUP BY {_ENTRY_KEY} ORDER BY {_ENTRY_KEY} "
+         f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET hired = hire_summaries.hired + excluded.hired")
+
+
+def fold(conn: sa.Connection) -> None:
+    """Adds the counts PostgreSQL's batches appended to hire_summaries, in the caller's transaction (other
+    dialects add theirs to the summary directly: nothing to fold)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(_FOLD)
+
+
+def fold_on(cursor) -> None:
+    """fold() on a driver's own cursor (PostgreSQL)."""
+    cursor.execute(_FOLD)
+
+
+def kept_counts(conn: sa.Connection) -> dict[tuple, int]:
+    """What the summary counts per key as of now: hire_summaries plus the additions not yet folded."""
+    kept: Counter = Counter(_keyed(conn.execute(sa.select(hire_summaries))))
+    columns = [hire_summary_additions.c[name] for name in (*KEY, "hired")]
+    for arrays in conn.execute(sa.select(*columns)):
+        for *key, hired in zip(*arrays):
+            kept[tuple(key)] += hired
+    return dict(kept)
 
 
 def _unnest(conn: sa.Connection, rows: list[tuple]) -> None:
@@ -185,34 +221,35 @@ _UPSERTS = {"postgresql": _unnest, "sqlite": _executemany, "mysql": _values, "ma
 
 # --- rebuilt from the rows ---------------------------------------------------------------------------
 
-def _quarter_of(moment: sa.ColumnElement) -> sa.ColumnElement:
+def _quarter_of(moment: sa.ColumnElement, part=sa.extract) -> sa.ColumnElement:
     """The SQL form of domain.quarters.year_and_quarter's quarter (the equality tests tie the two)."""
-    month = sa.extract("month", moment)
+    month = part("month", moment)
     return sa.case((month <= 3, 1), (month <= 6, 2), (month <= 9, 3), else_=4)
 
 
-def counted_from_rows(which: sa.ColumnElement | None = None) -> sa.Select:
+def counted_from_rows(which: sa.ColumnElement | None = None, part=sa.extract) -> sa.Select:
     """hire_summaries' rows computed from hired_employees (those `which` picks, else all), in SQL: what the
-    summary must equal."""
+    summary must equal. `part` takes a field of a datetime (EXTRACT, portable; PostgreSQL's date_part is a
+    float and cheaper than EXTRACT's numeric)."""
     e = hired_employees
     # Keyed in a subquery and grouped by its columns: SQL Server cannot match a GROUP BY expression that
     # holds bound parameters with the same expression in the select list.
-    keyed = sa.select(sa.cast(sa.extract("year", e.c.datetime), sa.Integer).label("year"), e.c.department_id,
-                      e.c.job_id, _quarter_of(e.c.datetime).label("quarter"))
+    keyed = sa.select(sa.cast(part("year", e.c.datetime), sa.Integer).label("year"), e.c.department_id,
+                      e.c.job_id, _quarter_of(e.c.datetime, part).label("quarter"))
     keyed = (keyed if which is None else keyed.where(which)).subquery("keyed")
     key = [keyed.c[name] for name in KEY]
     return sa.select(*key, sa.func.count().label("hired")).group_by(*key)
 
 
 COUNTED_FROM_ROWS = counted_from_rows()
-_BATCH_BY_RANGE = _counted_from_this_transaction(
+_BATCH_BY_RANGE = _added_by_this_transaction(
     hired_employees.c.id.between(sa.bindparam("low"), sa.bindparam("high")))
-_BATCH_BY_IDS = _counted_from_this_transaction(hired_employees.c.id == sa.func.any(sa.bindparam("ids")))
+_BATCH_BY_IDS = _added_by_this_transaction(hired_employees.c.id == sa.func.any(sa.bindparam("ids")))
 
 # Held until the rebuild commits, so that no batch adds to the summary between its delete and its refill; a
 # batch that inserted rows the rebuild cannot see yet adds them after it.
 _LOCKS = {
-    "postgresql": "LOCK TABLE hire_summaries IN SHARE ROW EXCLUSIVE MODE",
+    "postgresql": "LOCK TABLE hire_summaries, hire_summary_additions IN SHARE ROW EXCLUSIVE MODE",
     "mysql": "SELECT COUNT(*) FROM hire_summaries FOR UPDATE",
     "mariadb": "SELECT COUNT(*) FROM hire_summaries FOR UPDATE",
     "mssql": "SELECT COUNT(*) FROM hire_summaries WITH (TABLOCKX, HOLDLOCK)",
@@ -228,6 +265,7 @@ def lock(conn: sa.Connection) -> None:
 def rebuild(conn: sa.Connection) -> int:
     """Replaces the summary with the counts of the rows, in the caller's transaction; returns its rows."""
     lock(conn)
+    conn.execute(hire_summary_additions.delete())
     conn.execute(hire_summaries.delete())
     conn.execute(hire_summaries.insert().from_select([*KEY, "hired"], COUNTED_FROM_ROWS))
     return conn.execute(sa.select(sa.func.count()).select_from(hire_summaries)).scalar_one()
@@ -242,7 +280,7 @@ class SqlHireSummary:
     def rebuild(self) -> dict[str, int]:
         with unavailable_on_failure(), self._engine.begin() as conn:
             lock(conn)
-            before = _keyed(conn.execute(sa.select(hire_summaries)))
+            before = kept_counts(conn)
             rows = rebuild(conn)
             after = _keyed(conn.execute(sa.select(hire_summaries)))
         wrong = sum(1 for key in before.keys() | after.keys() if before.get(key) != after.get(key))

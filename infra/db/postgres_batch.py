@@ -8,8 +8,8 @@
        the schema and keep guarding every other writer and every delete of a parent.
     2. COPY of the new rows (CSV): the batch's lines as the file wrote them when they are already COPY's
        form (infra.db.written_lines), else the typed rows written out by the csv module.
-    3. The rejected rows, the batch's load_batches record, the reports' summary of the employees it inserted
-       (infra.db.hire_summaries) and COMMIT, sent together.
+    3. The rejected rows, the batch's load_batches record, the counts of the employees it inserted for the
+       reports' summary (infra.db.hire_summaries) and COMMIT, sent together.
 
 Each round trip wakes a commit thread that must take the interpreter back from the thread that validates the
 next batches: fewer of them is time given back to validation. A parent missing by the look-up fails the
@@ -29,7 +29,7 @@ from core.errors import StoreUnavailable
 from core.ports import BatchWrite
 from core.summary import BatchSummary
 from infra.db.bulk import copy_csv, pg_type
-from infra.db.hire_summaries import postgres_statements
+from infra.db.hire_summaries import fold_on, postgres_statements
 from infra.db.inserts import ConcurrentWrite
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_values
 from infra.db.schema import TABLES, load_batches, rejected_rows
@@ -74,19 +74,20 @@ class PostgresBatch:
                           "committed_at": self._clock()}
                 record["error_ids"] = json.dumps(record["error_ids"])
                 cursor.execute(_RECORD, [record[key] for key in load_batches.c.keys()])
-                # The reports' summary of the rows the COPY inserted: the last lock taken, held until COMMIT.
+                # The counts of the employees the COPY inserted, for the reports' summary.
                 for statement, params in postgres_statements(table, rows):
                     cursor.execute(statement, params)
                 cursor.execute("COMMIT")
         return summary
 
     def make_durable(self) -> None:
-        """Waits until the write-ahead log is on disk up to now: a commit that waits for the disk (this
-        transaction's, given an id so that it writes a commit record) flushes the whole log before it,
-        the batches committed without waiting included."""
+        """Folds the summary's additions (infra.db.hire_summaries) and waits until the write-ahead log is on
+        disk up to now: a commit that waits for the disk (this transaction's, given an id so that it writes
+        a commit record) flushes the whole log before it, the batches committed without waiting included."""
         with self._transaction() as (_, cursor):
             with cursor.connection.pipeline():
                 cursor.execute("BEGIN")
+                fold_on(cursor)
                 cursor.execute("SELECT pg_current_xact_id()")
                 cursor.execute("COMMIT")
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from core.reports import DepartmentHires, QuarterlyHires, quarter_starts
 from infra.db.failures import unavailable_on_failure
+from infra.db.hire_summaries import fold
 from infra.db.schema import UtcDateTime, departments, hire_summaries, hired_employees, jobs
 
 # By department and job id, not by name alone: under a case- or accent-insensitive collation (MariaDB's
@@ -49,17 +50,20 @@ SUMMARY_PER_DEPARTMENT = _summary_per_department()
 
 
 class SqlReportQueries:
-    """The reports from hire_summaries: each one statement, so its rows are of one moment."""
+    """The reports from hire_summaries: each one statement, so its rows are of one moment, once the counts
+    PostgreSQL's batches appended since the last fold are folded in (in the same transaction)."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
     def hires_by_quarter(self, year: int) -> list[QuarterlyHires]:
-        with unavailable_on_failure(), self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.begin() as conn:
+            fold(conn)
             return list(map(QuarterlyHires._make, conn.execute(SUMMARY_BY_QUARTER, {"year": year})))
 
     def hires_per_department(self, year: int) -> list[DepartmentHires]:
-        with unavailable_on_failure(), self._engine.connect() as conn:
+        with unavailable_on_failure(), self._engine.begin() as conn:
+            fold(conn)
             return list(map(DepartmentHires._make, conn.execute(SUMMARY_PER_DEPARTMENT, {"year": year})))
 
 

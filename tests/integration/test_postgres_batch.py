@@ -87,7 +87,8 @@ def test_the_summary_counts_only_the_rows_the_batch_inserted_whether_its_ids_are
     engine = create_engine(postgres_url)
     upgrade(engine)
     with engine.begin() as conn:
-        for table in ("hired_employees", "hire_summaries", "departments", "jobs", "load_batches", "rejected_rows"):
+        for table in ("hired_employees", "hire_summaries", "hire_summary_additions", "departments", "jobs",
+                      "load_batches", "rejected_rows"):
             conn.execute(sa.text(f"DELETE FROM {table}"))
     store = SqlLoadStore(engine, lambda: datetime(2024, 1, 1))
     store.commit_batch(BatchWrite(Table.DEPARTMENTS, "t", 1, 2, [Department(1, "D"), Department(2, "E")], []))
@@ -100,5 +101,28 @@ def test_the_summary_counts_only_the_rows_the_batch_inserted_whether_its_ids_are
     for number, rows in ((2, close), (3, scattered)):
         store.commit_batch(BatchWrite(Table.HIRED_EMPLOYEES, "t", number, len(rows), rows, []))
 
+    with engine.connect() as conn:  # each batch appended its counts; none was folded yet
+        assert conn.execute(sa.text("SELECT count(*) FROM hire_summary_additions")).scalar_one() == 3
+        assert conn.execute(sa.text("SELECT count(*) FROM hire_summaries")).scalar_one() == 0
     assert assert_summary_equals_the_rows(engine, [2021, 2022]) == 3 + 4 + 2
+    with engine.connect() as conn:  # the reports folded them before reading
+        assert conn.execute(sa.text("SELECT count(*) FROM hire_summary_additions")).scalar_one() == 0
+    assert assert_summary_equals_the_rows(engine, [2021, 2022]) == 3 + 4 + 2
+    engine.dispose()
+
+
+def test_a_load_folds_its_batches_counts_into_the_summary_when_it_ends(postgres_url, challenge_dir, tmp_path):
+    engine = create_engine(postgres_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        for table in ("hired_employees", "hire_summaries", "hire_summary_additions", "departments", "jobs"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+    for table in LOAD_ORDER:
+        (tmp_path / table.file_name).write_bytes((challenge_dir / table.file_name).read_bytes())
+    Ingestion(SqlLoadStore(engine, utc_now), LocalBlobStore(tmp_path)).load_all(f"fold-{uuid.uuid4().hex}")
+
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM hire_summary_additions")).scalar_one() == 0
+        assert conn.execute(sa.text("SELECT sum(hired) FROM hire_summaries")).scalar_one() == 1929
+    assert assert_summary_equals_the_rows(engine, [2021]) == 1929
     engine.dispose()
