@@ -277,7 +277,7 @@ def reports(url: str, dbname: str) -> dict:
             call()  # warm
             ours, bare = [], []
             for _ in range(5):  # taken in turns, so that neither side gets the quieter moments
-                ours.append(_timed(call))
+                ours.append(timed(call))
                 bare.append(float(psql(dbname, "\\timing on", sql)[0].rsplit("Time: ", 1)[1].split(" ms")[0]) / 1000)
             plan, _ = psql(dbname, "EXPLAIN " + sql)
             result[f"{name} {year}"] = {"seconds": min(ours), "bare_psql_seconds": min(bare),
@@ -287,7 +287,7 @@ def reports(url: str, dbname: str) -> dict:
     return result
 
 
-def _timed(call) -> float:
+def timed(call) -> float:
     started = time.perf_counter()
     call()
     return time.perf_counter() - started

@@ -30,7 +30,7 @@ import requests
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from tools.bench import LOAD_CHILD, POSTGRES, Database, load_parents, psql, run_child, schema  # noqa: E402
+from tools.bench import LOAD_CHILD, POSTGRES, Database, load_parents, psql, run_child, schema, timed  # noqa: E402
 
 SIZES = [int(n) for n in os.environ.get("BENCH_REPORT_ROWS", "1000000 5000000").split()]
 YEAR = 2021
@@ -76,15 +76,9 @@ def seeded(rows: int, data: Path) -> Iterator[Database]:
         db.from_rows = {}  # each report counted from the rows, in process: what every request cost before
         for name, call in (("hired-by-quarter", lambda: counted.hired_by_quarter(YEAR)),
                            ("hiring-above-average", lambda: counted.above_mean(YEAR))):
-            db.from_rows[name] = statistics.median(_timed(call) for _ in range(3))
+            db.from_rows[name] = statistics.median(timed(call) for _ in range(3))
         engine.dispose()
         yield db
-
-
-def _timed(call) -> float:
-    started = time.perf_counter()
-    call()
-    return time.perf_counter() - started
 
 
 @contextmanager

@@ -1,14 +1,17 @@
 """hire_summaries kept in step with hired_employees: counted by each batch in its own transaction, rebuilt
-from the rows in one transaction (a restore, `flask rebuild-summaries`, the migration that adds it).
+from the rows in one transaction (a restore, `flask rebuild-summaries`).
 
-A batch counts the rows it inserted itself, not those already there. The writers say how many they inserted,
-not which, so:
-- on PostgreSQL, when some went in and some did not, the batch's rows whose xmin is its own transaction's
-  are the ones it inserted: exact whatever other writers did meanwhile;
-- elsewhere the ids of the batch present before the write are looked up first, in its transaction, and the
-  writer's count must then be exactly the rest. Another writer that inserted some of those ids in between
-  (an overlapping load, a POST /batch) breaks that equality: the batch fails as ConcurrentWrite and is run
-  again, as one whose parents vanished is (MariaDB's INSERT IGNORE path makes the same check itself).
+A batch counts the rows it inserted itself, not those already there:
+- PostgreSQL's batch (infra.db.postgres_batch) has the server count the rows its transaction wrote (their
+  xmin is its id) and append them as one row of hire_summary_additions; fold() adds the additions to
+  hire_summaries many batches at a time (at a load's end, before a report reads). What the summary counts
+  is always both (kept_counts).
+- Every other path upserts its counts into hire_summaries (write_counting_hires). The writers say how many
+  they inserted, not which: on PostgreSQL (a batch that resolves rejections, or the fallback after a
+  concurrent insert) the rows whose xmin is the transaction's are the ones it inserted; elsewhere the ids of
+  the batch present before the write are looked up first, in its transaction, and the writer's count must
+  then be exactly the rest. Another writer that inserted some of those ids in between breaks that equality:
+  the batch fails as ConcurrentWrite and is run again (MariaDB's INSERT IGNORE path makes the same check).
 """
 from __future__ import annotations
 
@@ -19,12 +22,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from domain.quarters import year_and_quarter
-from infra.db.bulk import RowWriter, present_ids
+from infra.db.bulk import RowWriter, dense_range, present_ids
 from infra.db.failures import unavailable_on_failure
 from infra.db.inserts import ConcurrentWrite
 from infra.db.schema import hire_summaries, hire_summary_additions, hired_employees
 
 KEY = ("year", "department_id", "job_id", "quarter")  # the primary key's order: the order rows are taken in
+COLUMNS = (*KEY, "hired")
 _DATETIME, _DEPARTMENT, _JOB = (hired_employees.c.keys().index(name) for name in ("datetime", "department_id",
                                                                                  "job_id"))
 
@@ -71,9 +75,8 @@ _INSERTED_ROWS = {"postgresql": _own_after}
 
 def _present(conn: sa.Connection, rows: Sequence[tuple]) -> set[int]:
     ids = [row[0] for row in rows]
-    low, high = min(ids), max(ids)
-    if high - low < 4 * len(ids):  # the usual batch, ids close together: one range scan, mostly empty
-        found = conn.execute(_IN_RANGE, {"low": low, "high": high}).scalars()
+    if span := dense_range(ids):  # the usual batch: one range scan, mostly empty
+        found = conn.execute(_IN_RANGE, dict(zip(("low", "high"), span))).scalars()
         return set(found).intersection(ids)
     return present_ids(conn, hired_employees.c.id, ids)
 
@@ -99,13 +102,14 @@ def add(conn: sa.Connection, found: Counter) -> None:
         _UPSERTS.get(conn.dialect.name, _merge)(conn, [(*key, n) for key, n in sorted(found.items())])
 
 
-_COLUMNS = ", ".join((*KEY, "hired"))
+_COLUMNS = ", ".join(COLUMNS)
 _CONFLICT = ", ".join(KEY)
+# What every PostgreSQL and SQLite statement that adds to the summary ends with.
+_ADD_ON_CONFLICT = f"ON CONFLICT ({_CONFLICT}) DO UPDATE SET hired = hire_summaries.hired + excluded.hired"
 
 
 _UNNEST = (f"INSERT INTO hire_summaries ({_COLUMNS}) SELECT {_COLUMNS} FROM unnest(%s::int[], %s::int[], "
-           f"%s::int[], %s::int[], %s::int[]) WITH ORDINALITY AS t({_COLUMNS}, n) ORDER BY n "
-           f"ON CONFLICT ({_CONFLICT}) DO UPDATE SET hired = hire_summaries.hired + excluded.hired")
+           f"%s::int[], %s::int[], %s::int[]) WITH ORDINALITY AS t({_COLUMNS}, n) ORDER BY n {_ADD_ON_CONFLICT}")
 
 
 def postgres_statements(table: sa.Table, inserted: Sequence[tuple]) -> list[tuple[str, dict]]:
@@ -118,9 +122,8 @@ def postgres_statements(table: sa.Table, inserted: Sequence[tuple]) -> list[tupl
     if table is not hired_employees or not inserted:
         return []
     ids = [row[0] for row in inserted]
-    low, high = min(ids), max(ids)
-    if high - low < 4 * len(ids):
-        return [(_BATCH_BY_RANGE[0], {**_BATCH_BY_RANGE[1], "low": low, "high": high})]
+    if span := dense_range(ids):
+        return [(_BATCH_BY_RANGE[0], {**_BATCH_BY_RANGE[1], **dict(zip(("low", "high"), span))})]
     return [(_BATCH_BY_IDS[0], {**_BATCH_BY_IDS[1], "ids": ids})]
 
 
@@ -130,9 +133,8 @@ def _added_by_this_transaction(which: sa.ColumnElement) -> tuple[str, dict]:
     of its constants."""
     counted = counted_from_rows(sa.and_(which, sa.text("xmin = pg_current_xact_id()::xid")),
                                 part=lambda field, moment: sa.func.date_part(field, moment)).subquery("counted")
-    columns = (*KEY, "hired")
-    arrays = sa.select(*(sa.func.array_agg(counted.c[name]) for name in columns)).having(sa.func.count() > 0)
-    compiled = hire_summary_additions.insert().from_select(list(columns), arrays).compile(
+    arrays = sa.select(*(sa.func.array_agg(counted.c[name]) for name in COLUMNS)).having(sa.func.count() > 0)
+    compiled = hire_summary_additions.insert().from_select(list(COLUMNS), arrays).compile(
         dialect=postgresql_psycopg.dialect())
     return str(compiled), dict(compiled.params)
 
@@ -140,14 +142,11 @@ def _added_by_this_transaction(which: sa.ColumnElement) -> tuple[str, dict]:
 # The additions, taken out and added to hire_summaries in one statement, its rows in key order (as every
 # writer of the summary takes them). Rows another transaction adds meanwhile are not in this statement's
 # snapshot: they stay for the next fold.
-_ADDED = (*KEY, "hired")
 _ENTRY_KEY = ", ".join(f"entry.{name}" for name in KEY)
-_FOLD = (f"WITH moved AS (DELETE FROM hire_summary_additions RETURNING {', '.join(_ADDED)}) "
-         f"INSERT INTO hire_summaries ({', '.join(_ADDED)}) "
-         f"SELECT {_ENTRY_KEY}, sum(entry.hired)::int "
-         f"FROM moved, unnest({', '.join(f'moved.{name}' for name in _ADDED)}) AS entry({', '.join(_ADDED)}) "
-         f"GROUP BY {_ENTRY_KEY} ORDER BY {_ENTRY_KEY} "
-         f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET hired = hire_summaries.hired + excluded.hired")
+_FOLD = (f"WITH moved AS (DELETE FROM hire_summary_additions RETURNING {_COLUMNS}) "
+         f"INSERT INTO hire_summaries ({_COLUMNS}) SELECT {_ENTRY_KEY}, sum(entry.hired)::int "
+         f"FROM moved, unnest({', '.join(f'moved.{name}' for name in COLUMNS)}) AS entry({_COLUMNS}) "
+         f"GROUP BY {_ENTRY_KEY} ORDER BY {_ENTRY_KEY} {_ADD_ON_CONFLICT}")
 
 
 def fold(conn: sa.Connection) -> None:
@@ -165,8 +164,7 @@ def fold_on(cursor) -> None:
 def kept_counts(conn: sa.Connection) -> dict[tuple, int]:
     """What the summary counts per key as of now: hire_summaries plus the additions not yet folded."""
     kept: Counter = Counter(_keyed(conn.execute(sa.select(hire_summaries))))
-    columns = [hire_summary_additions.c[name] for name in (*KEY, "hired")]
-    for arrays in conn.execute(sa.select(*columns)):
+    for arrays in conn.execute(sa.select(*(hire_summary_additions.c[name] for name in COLUMNS))):
         for *key, hired in zip(*arrays):
             kept[tuple(key)] += hired
     return dict(kept)
@@ -180,8 +178,7 @@ def _unnest(conn: sa.Connection, rows: list[tuple]) -> None:
 def _executemany(conn: sa.Connection, rows: list[tuple]) -> None:
     """SQLite: one executemany in C, in this process; the write lock is the database's already."""
     conn.exec_driver_sql(
-        f"INSERT INTO hire_summaries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
-        f"ON CONFLICT ({_CONFLICT}) DO UPDATE SET hired = hired + excluded.hired", rows)
+        f"INSERT INTO hire_summaries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?) {_ADD_ON_CONFLICT}", rows)
 
 
 def _values(conn: sa.Connection, rows: list[tuple]) -> None:
@@ -199,16 +196,14 @@ MERGE_ROWS = 400
 def merge(rows: list[tuple]) -> sa.TextClause:
     """SQL Server's upsert: one MERGE of the rows, HOLDLOCK so that two batches adding the same new key
     cannot both insert it. Built without a connection, so it can be compiled for a server that is not here."""
-    columns = (*KEY, "hired")
-    names = ", ".join(columns)
-    values = ", ".join("(" + ", ".join(f":{name}_{n}" for name in columns) + ")" for n in range(len(rows)))
+    values = ", ".join("(" + ", ".join(f":{name}_{n}" for name in COLUMNS) + ")" for n in range(len(rows)))
     matched = " AND ".join(f"target.{name} = incoming.{name}" for name in KEY)
-    incoming = ", ".join(f"incoming.{name}" for name in columns)
-    text = (f"MERGE hire_summaries WITH (HOLDLOCK) AS target USING (VALUES {values}) AS incoming ({names}) "
+    incoming = ", ".join(f"incoming.{name}" for name in COLUMNS)
+    text = (f"MERGE hire_summaries WITH (HOLDLOCK) AS target USING (VALUES {values}) AS incoming ({_COLUMNS}) "
             f"ON {matched} WHEN MATCHED THEN UPDATE SET hired = target.hired + incoming.hired "
-            f"WHEN NOT MATCHED THEN INSERT ({names}) VALUES ({incoming});")
+            f"WHEN NOT MATCHED THEN INSERT ({_COLUMNS}) VALUES ({incoming});")
     return sa.text(text).bindparams(**{f"{name}_{n}": value for n, row in enumerate(rows)
-                                       for name, value in zip(columns, row)})
+                                       for name, value in zip(COLUMNS, row)})
 
 
 def _merge(conn: sa.Connection, rows: list[tuple]) -> None:
@@ -267,7 +262,7 @@ def rebuild(conn: sa.Connection) -> int:
     lock(conn)
     conn.execute(hire_summary_additions.delete())
     conn.execute(hire_summaries.delete())
-    conn.execute(hire_summaries.insert().from_select([*KEY, "hired"], COUNTED_FROM_ROWS))
+    conn.execute(hire_summaries.insert().from_select(list(COLUMNS), COUNTED_FROM_ROWS))
     return conn.execute(sa.select(sa.func.count()).select_from(hire_summaries)).scalar_one()
 
 

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from core.errors import StoreUnavailable
 from core.ports import BatchWrite
 from core.summary import BatchSummary
-from infra.db.bulk import copy_csv, pg_type
+from infra.db.bulk import copy_csv, dense_range, pg_type
 from infra.db.hire_summaries import fold_on, postgres_statements
 from infra.db.inserts import ConcurrentWrite
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_values
@@ -99,12 +99,11 @@ class PostgresBatch:
         wanted = [sorted({row[at] for row in rows}) for at, _ in references]
         id_at = columns.index(table.c.id)
         ids = [row[id_at] for row in rows]
-        low, high = min(ids), max(ids)
-        dense = high - low < 4 * len(ids)  # the usual file: a range scan beats a list of keys
+        span = dense_range(ids)
         with cursor.connection.pipeline():
             cursor.execute("BEGIN")
-            cursor.execute(_look_up_query(table, references, skip_triggers, dense, durable),
-                           [*([low, high] if dense else [ids]), *wanted])
+            cursor.execute(_look_up_query(table, references, skip_triggers, span is not None, durable),
+                           [*(span or [ids]), *wanted])
             present, *locked = cursor.fetchone()[:1 + len(references)]
         for (_, key), keys, count in zip(references, wanted, locked):
             if count != len(keys):

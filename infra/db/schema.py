@@ -115,7 +115,7 @@ _COUNTS = sa.JSON().with_variant(postgresql.ARRAY(sa.Integer), "postgresql")
 hire_summary_additions = sa.Table(
     "hire_summary_additions", metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
-    *(sa.Column(name, _COUNTS, nullable=False) for name in ("year", "department_id", "job_id", "quarter", "hired")),
+    *(sa.Column(name, _COUNTS, nullable=False) for name in hire_summaries.c.keys()),
 )
 
 TABLES = {"departments": departments, "jobs": jobs, "hired_employees": hired_employees}
