@@ -19,7 +19,6 @@ from collections import Counter
 from typing import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from domain.quarters import year_and_quarter
 from infra.db.bulk import RowWriter, dense_range, present_ids
@@ -113,40 +112,39 @@ _UNNEST = (f"INSERT INTO hire_summaries ({_COLUMNS}) SELECT {_COLUMNS} FROM unne
 
 
 def postgres_statements(table: sa.Table, inserted: Sequence[tuple]) -> list[tuple[str, dict]]:
-    """For a PostgreSQL batch sent on the driver's own cursor (infra.db.postgres_batch): the statement, with
-    its parameters, that adds the counts of the employee rows it inserted; none for another table.
+    """For a PostgreSQL batch sent on the driver's own cursor (infra.db.postgres_batch): the statements, with
+    their parameters, that add the employee rows it inserted to the summary; none for another table.
 
-    The server counts them itself, from the rows this transaction wrote (their xmin is its id), found by
+    The server takes them itself, from the rows this transaction wrote (their xmin is its id), found by
     the batch's id range (or its ids), and appends them as one row of hire_summary_additions: no Python a
     row, and no summary row another batch in flight could be waiting on. fold() adds them up later."""
     if table is not hired_employees or not inserted:
         return []
     ids = [row[0] for row in inserted]
     if span := dense_range(ids):
-        return [(_BATCH_BY_RANGE[0], {**_BATCH_BY_RANGE[1], **dict(zip(("low", "high"), span))})]
-    return [(_BATCH_BY_IDS[0], {**_BATCH_BY_IDS[1], "ids": ids})]
+        return [(_BATCH_BY_RANGE, dict(zip(("low", "high"), span)))]
+    return [(_BATCH_BY_IDS, {"ids": ids})]
 
 
-def _added_by_this_transaction(which: sa.ColumnElement) -> tuple[str, dict]:
-    """INSERT of one hire_summary_additions row: the counts of the rows among `which` that this transaction
-    inserted, one array a column. Compiled for psycopg once: its SQL text (named parameters) and the values
-    of its constants."""
-    counted = counted_from_rows(sa.and_(which, sa.text("xmin = pg_current_xact_id()::xid")),
-                                part=lambda field, moment: sa.func.date_part(field, moment)).subquery("counted")
-    arrays = sa.select(*(sa.func.array_agg(counted.c[name]) for name in COLUMNS)).having(sa.func.count() > 0)
-    compiled = hire_summary_additions.insert().from_select(list(COLUMNS), arrays).compile(
-        dialect=postgresql_psycopg.dialect())
-    return str(compiled), dict(compiled.params)
+def _added_by_this_transaction(which: str) -> str:
+    """INSERT of one hire_summary_additions row: the key of each row among `which` that this transaction
+    inserted, one array a column, and a 1 for each. Not counted per key here: a batch's rows nearly all have
+    keys of their own, so grouping them would cost the server a hash table and save the fold next to nothing.
+    date_part's quarter is domain.quarters' (the equality tests tie them)."""
+    return ("INSERT INTO hire_summary_additions (year, department_id, job_id, quarter, hired) "
+            "SELECT array_agg(date_part('year', datetime)::int), array_agg(department_id), array_agg(job_id), "
+            "array_agg(date_part('quarter', datetime)::int), array_fill(1, ARRAY[count(*)::int]) "
+            f"FROM hired_employees WHERE {which} AND xmin = pg_current_xact_id()::xid HAVING count(*) > 0")
 
 
 # The additions, taken out and added to hire_summaries in one statement, its rows in key order (as every
 # writer of the summary takes them). Rows another transaction adds meanwhile are not in this statement's
-# snapshot: they stay for the next fold.
-_ENTRY_KEY = ", ".join(f"entry.{name}" for name in KEY)
-_FOLD = (f"WITH moved AS (DELETE FROM hire_summary_additions RETURNING {_COLUMNS}) "
-         f"INSERT INTO hire_summaries ({_COLUMNS}) SELECT {_ENTRY_KEY}, sum(entry.hired)::int "
-         f"FROM moved, unnest({', '.join(f'moved.{name}' for name in COLUMNS)}) AS entry({_COLUMNS}) "
-         f"GROUP BY {_ENTRY_KEY} ORDER BY {_ENTRY_KEY} {_ADD_ON_CONFLICT}")
+# snapshot: they stay for the next fold. The arrays are unnested side by side in the select list, which the
+# server steps through together without first copying each row's entries aside, as unnest(a, b, …) in FROM does.
+_FOLD = (f"WITH moved AS (DELETE FROM hire_summary_additions RETURNING {_COLUMNS}), "
+         f"entry AS (SELECT {', '.join(f'unnest({name}) AS {name}' for name in COLUMNS)} FROM moved) "
+         f"INSERT INTO hire_summaries ({_COLUMNS}) SELECT {_CONFLICT}, sum(hired)::int FROM entry "
+         f"GROUP BY {_CONFLICT} ORDER BY {_CONFLICT} {_ADD_ON_CONFLICT}")
 
 
 def fold(conn: sa.Connection) -> None:
@@ -216,30 +214,27 @@ _UPSERTS = {"postgresql": _unnest, "sqlite": _executemany, "mysql": _values, "ma
 
 # --- rebuilt from the rows ---------------------------------------------------------------------------
 
-def _quarter_of(moment: sa.ColumnElement, part=sa.extract) -> sa.ColumnElement:
+def _quarter_of(moment: sa.ColumnElement) -> sa.ColumnElement:
     """The SQL form of domain.quarters.year_and_quarter's quarter (the equality tests tie the two)."""
-    month = part("month", moment)
+    month = sa.extract("month", moment)
     return sa.case((month <= 3, 1), (month <= 6, 2), (month <= 9, 3), else_=4)
 
 
-def counted_from_rows(which: sa.ColumnElement | None = None, part=sa.extract) -> sa.Select:
-    """hire_summaries' rows computed from hired_employees (those `which` picks, else all), in SQL: what the
-    summary must equal. `part` takes a field of a datetime (EXTRACT, portable; PostgreSQL's date_part is a
-    float and cheaper than EXTRACT's numeric)."""
+def _counted_from_rows() -> sa.Select:
+    """hire_summaries' rows computed from hired_employees, in SQL: what the summary must equal."""
     e = hired_employees
     # Keyed in a subquery and grouped by its columns: SQL Server cannot match a GROUP BY expression that
     # holds bound parameters with the same expression in the select list.
-    keyed = sa.select(sa.cast(part("year", e.c.datetime), sa.Integer).label("year"), e.c.department_id,
-                      e.c.job_id, _quarter_of(e.c.datetime, part).label("quarter"))
-    keyed = (keyed if which is None else keyed.where(which)).subquery("keyed")
+    keyed = sa.select(sa.cast(sa.extract("year", e.c.datetime), sa.Integer).label("year"), e.c.department_id,
+                      e.c.job_id, _quarter_of(e.c.datetime).label("quarter"))
+    keyed = keyed.subquery("keyed")
     key = [keyed.c[name] for name in KEY]
     return sa.select(*key, sa.func.count().label("hired")).group_by(*key)
 
 
-COUNTED_FROM_ROWS = counted_from_rows()
-_BATCH_BY_RANGE = _added_by_this_transaction(
-    hired_employees.c.id.between(sa.bindparam("low"), sa.bindparam("high")))
-_BATCH_BY_IDS = _added_by_this_transaction(hired_employees.c.id == sa.func.any(sa.bindparam("ids")))
+COUNTED_FROM_ROWS = _counted_from_rows()
+_BATCH_BY_RANGE = _added_by_this_transaction("id BETWEEN %(low)s AND %(high)s")
+_BATCH_BY_IDS = _added_by_this_transaction("id = ANY(%(ids)s::int4[])")
 
 # Held until the rebuild commits, so that no batch adds to the summary between its delete and its refill; a
 # batch that inserted rows the rebuild cannot see yet adds them after it.

@@ -74,7 +74,7 @@ class PostgresBatch:
                           "committed_at": self._clock()}
                 record["error_ids"] = json.dumps(record["error_ids"])
                 cursor.execute(_RECORD, [record[key] for key in load_batches.c.keys()])
-                # The counts of the employees the COPY inserted, for the reports' summary.
+                # The employees the COPY inserted, for the reports' summary.
                 for statement, params in postgres_statements(table, rows):
                     cursor.execute(statement, params)
                 cursor.execute("COMMIT")
