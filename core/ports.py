@@ -92,7 +92,8 @@ class LoadStore(Protocol):
         A store may leave their flush to disk to make_durable, at the load's end."""
 
     def make_durable(self) -> None:
-        """Returns once every batch committed so far is on disk, those of commit_batches included."""
+        """At a load's end: returns once every batch committed so far is on disk, those of commit_batches
+        included, and what the store keeps from them for the reports is brought up to date."""
 
 
 class RowReader(Protocol):

@@ -12,7 +12,7 @@ from domain.rejections import Rejection
 from domain.tables import Table
 from infra.db.bulk import bulk_writer, present_ids
 from infra.db.failures import unavailable_on_failure
-from infra.db.hire_summaries import write_counting_hires
+from infra.db.hire_summaries import fold, write_counting_hires
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
 from infra.db.postgres_batch import PostgresBatch
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_row, rejection_values
@@ -85,8 +85,12 @@ class SqlLoadStore:
             return recorded
 
     def make_durable(self) -> None:
+        """The load's end: the summary's additions folded (and on PostgreSQL, the log flushed once)."""
         if self._postgres:
             self._postgres.make_durable()
+            return
+        with unavailable_on_failure(), self._engine.begin() as conn:
+            fold(conn)
 
     def _recorded(self, write: BatchWrite) -> BatchSummary | None:
         return self.recorded_batches(write.task_id, write.table).get(write.batch)

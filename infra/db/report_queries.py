@@ -51,7 +51,7 @@ SUMMARY_PER_DEPARTMENT = _summary_per_department()
 
 class SqlReportQueries:
     """The reports from hire_summaries: each one statement, so its rows are of one moment, once the counts
-    PostgreSQL's batches appended since the last fold are folded in (in the same transaction)."""
+    the batches appended since the last fold are folded in (in the same transaction)."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine

@@ -106,11 +106,11 @@ hire_summaries = sa.Table(
     sa.Column("hired", sa.Integer, nullable=False),
 )
 
-# PostgreSQL's batches add their counts here, one row a batch (in its own transaction, with no key another batch
-# could wait on), and infra.db.hire_summaries folds them into hire_summaries many batches at a time: an upsert
-# of each summary row a batch touches cost the load a third of its time. Five arrays of one length, one entry
-# per summary key the batch adds to (PostgreSQL only; JSON where the table is only created). What the reports
-# count is always hire_summaries plus these rows; a report folds them first.
+# Each batch adds the keys of the employees it inserted here, one row a batch (in its own transaction, with no
+# key another batch could wait on), and infra.db.hire_summaries folds them into hire_summaries many batches at
+# a time: an upsert of each summary row a batch touches cost the load a third of its time. Five arrays of one
+# length (int[] on PostgreSQL, JSON elsewhere). What the reports count is always hire_summaries plus these
+# rows; a report folds them first. SQL Server's batches upsert into hire_summaries directly.
 _COUNTS = sa.JSON().with_variant(postgresql.ARRAY(sa.Integer), "postgresql")
 hire_summary_additions = sa.Table(
     "hire_summary_additions", metadata,

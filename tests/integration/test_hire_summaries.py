@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from core.errors import StoreUnavailable
 from domain.tables import Table
-from infra.db.hire_summaries import SqlHireSummary
-from infra.db.schema import hire_summaries
+from infra.db.hire_summaries import SqlHireSummary, fold
+from infra.db.schema import hire_summaries, hire_summary_additions
 from main import build_services
 from tests.summaries import assert_summary_equals_the_rows as summary_equals_the_rows
 
@@ -102,6 +102,27 @@ def test_random_loads_and_loads_again_keep_the_summary_equal_to_the_rows(service
     assert load(services, again)["inserted"] == 0  # the same file twice: nothing new, nothing counted twice
     assert assert_summary_equals_the_rows(engine) == inserted + first["inserted"] == hires(engine)
     assert assert_summary_equals_the_rows(engine) > 400
+
+
+def test_a_load_folds_what_its_batches_appended_more_than_a_page_of_them(services, engine):
+    rows = employees(random.Random(7), range(1, 3001), broken=0)  # batches of 37: some 60 additions
+    load(services, rows)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(hire_summary_additions)).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.sum(hire_summaries.c.hired))).scalar_one() == hires(engine) > 2000
+    assert assert_summary_equals_the_rows(engine) == hires(engine)
+
+
+def test_a_fold_adds_each_entry_by_its_count(services, engine):
+    with engine.begin() as conn:
+        conn.execute(hire_summary_additions.insert(), [
+            {"year": [2021, 2022, 2021], "department_id": [1, 1, 1], "job_id": [2, 2, 2], "quarter": [3, 3, 3],
+             "hired": [2, 1, 5]},
+            {"year": [2021], "department_id": [1], "job_id": [2], "quarter": [3], "hired": [1]}])
+        fold(conn)
+        summary = conn.execute(sa.select(hire_summaries).order_by(hire_summaries.c.year)).all()
+        assert [tuple(row) for row in summary] == [(2021, 1, 2, 3, 8), (2022, 1, 2, 3, 1)]
+        assert conn.execute(sa.select(sa.func.count()).select_from(hire_summary_additions)).scalar_one() == 0
 
 
 def test_loads_running_at_once_over_the_same_ids_count_each_hire_once(services, engine):
