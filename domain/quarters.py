@@ -2,8 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Sequence
+
+_QUARTER_OF_MONTH = (0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4)
 
 
 def year_and_quarter(moment: datetime) -> tuple[int, int]:
     """The calendar year and its quarter (1 to 4) of a naive UTC moment, as the datetime column stores it."""
-    return moment.year, (moment.month + 2) // 3
+    return moment.year, _QUARTER_OF_MONTH[moment.month]
+
+
+def years_and_quarters(moments: Sequence[datetime]) -> tuple[list[int], list[int]]:
+    """year_and_quarter of each moment of a column, as two columns: years and quarters."""
+    return [moment.year for moment in moments], [_QUARTER_OF_MONTH[moment.month] for moment in moments]

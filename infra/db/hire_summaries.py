@@ -24,7 +24,7 @@ from typing import Sequence
 
 import sqlalchemy as sa
 
-from domain.quarters import year_and_quarter
+from domain.quarters import year_and_quarter, years_and_quarters
 from infra.db.bulk import RowWriter, dense_range, present_ids
 from infra.db.failures import unavailable_on_failure
 from infra.db.inserts import ConcurrentWrite
@@ -103,10 +103,10 @@ def counts(rows: Sequence[tuple]) -> Counter:
 def append(conn: sa.Connection, rows: Sequence[tuple]) -> None:
     """One row of hire_summary_additions: the key of each employee row (in the table's column order), a 1 each."""
     if rows:
-        years, quarters = zip(*map(year_and_quarter, map(itemgetter(_DATETIME), rows)))
+        years, quarters = years_and_quarters(list(map(itemgetter(_DATETIME), rows)))
         conn.execute(hire_summary_additions.insert(), {
-            "year": list(years), "department_id": list(map(itemgetter(_DEPARTMENT), rows)),
-            "job_id": list(map(itemgetter(_JOB), rows)), "quarter": list(quarters), "hired": [1] * len(rows)})
+            "year": years, "department_id": list(map(itemgetter(_DEPARTMENT), rows)),
+            "job_id": list(map(itemgetter(_JOB), rows)), "quarter": quarters, "hired": [1] * len(rows)})
 
 
 def add(conn: sa.Connection, found: Counter) -> None:

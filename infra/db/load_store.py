@@ -20,9 +20,9 @@ from infra.db.resolutions import relog, resolve
 from infra.db.schema import TABLES, load_batches, rejected_rows
 
 # SQLite rewrites every index page a transaction touched into its WAL at commit, so its batches share
-# transactions (each still counted and recorded alone); more per transaction would gain little and hold
-# more rows in memory (two groups: one committing, one filling).
-_BATCHES_PER_COMMIT = {"sqlite": 25}
+# transactions (each still counted and recorded alone). The group is held in memory until it commits: its
+# size is the trade between the two (Documentation/benchmarks.md).
+_BATCHES_PER_COMMIT = {"sqlite": 40}
 # The server's own work on a batch (index inserts) runs on a backend of its own while the next batch is
 # validated: batches in flight keep the server busy meanwhile. SQLite runs in this process and gives the
 # interpreter up and takes it back for every row, so a commit thread would only take turns with the
