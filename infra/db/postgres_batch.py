@@ -31,12 +31,13 @@ from core.summary import BatchSummary
 from infra.db.bulk import copy_csv, dense_range, pg_type
 from infra.db.hire_summaries import fold_on, postgres_statements
 from infra.db.inserts import ConcurrentWrite
-from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_values
+from infra.db.rejection_rows import REJECTION_COLUMNS, rejections_as_json
 from infra.db.schema import TABLES, load_batches, rejected_rows
 from infra.db.written_lines import as_copy_csv
 
-_REJECTIONS = (f"INSERT INTO {rejected_rows.name} ({', '.join(REJECTION_COLUMNS)}) SELECT * FROM unnest("
-               + ", ".join(f"%s::{pg_type(rejected_rows.c[name])}[]" for name in REJECTION_COLUMNS) + ")")
+_COLUMNS = ", ".join(REJECTION_COLUMNS)
+_REJECTIONS = (f"INSERT INTO {rejected_rows.name} ({_COLUMNS}) "
+               f"SELECT {_COLUMNS} FROM json_populate_recordset(NULL::{rejected_rows.name}, %s)")
 _RECORD = (f"INSERT INTO {load_batches.name} ({', '.join(load_batches.c.keys())}) "
            f"VALUES ({', '.join(['%s'] * len(load_batches.c))})")
 
@@ -68,8 +69,7 @@ class PostgresBatch:
             summary = write.summary(len(rows))
             with connection.pipeline():
                 if write.rejections:
-                    cursor.execute(_REJECTIONS, [list(column) for column in
-                                                 zip(*map(rejection_values, write.rejections))])
+                    cursor.execute(_REJECTIONS, [rejections_as_json(write.rejections)])
                 record = {**summary.as_dict(), "task_id": write.task_id, "table_name": write.table.value,
                           "committed_at": self._clock()}
                 record["error_ids"] = json.dumps(record["error_ids"])

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
 
 from domain.rejections import Rejection
 
@@ -15,6 +15,15 @@ def rejection_values(rejection: Rejection) -> tuple:
             json.dumps(list(rejection.reasons), ensure_ascii=False), rejection.task_id, rejection.rejected_at,
             # JSON's null where there are no fields, as SQLAlchemy's JSON type writes None: one form on every path.
             json.dumps(None if rejection.fields is None else list(rejection.fields), ensure_ascii=False))
+
+
+def rejections_as_json(rejections: Sequence[Rejection]) -> str:
+    """The rows as one JSON array of objects keyed by column (reasons and fields as JSON arrays, or null):
+    one text a batch, made by the json module in C, for PostgreSQL's json_populate_recordset."""
+    return json.dumps([{"table_name": r.table.value, "source": r.source[:255], "line_number": r.line_number,
+                        "raw_text": r.raw, "reasons": r.reasons, "task_id": r.task_id,
+                        "rejected_at": r.rejected_at.isoformat(), "fields": r.fields} for r in rejections],
+                      ensure_ascii=False)
 
 
 def rejection_row(rejection: Rejection) -> dict[str, Any]:
