@@ -35,7 +35,7 @@ def present_ids(conn: sa.Connection, column: sa.Column, ids: list[int]) -> set[i
         query = (f'SELECT "{column.name}" FROM "{column.table.name}" WHERE "{column.name}" = '
                  f"ANY(ARRAY(SELECT unnest(%s::{pg_type(column)}[])))")
         with conn.connection.driver_connection.cursor() as cursor:
-            return {row[0] for row in cursor.execute(query, [ids])}
+            return {row[0] for row in cursor.execute(query, [int_array(ids)])}
     found: set[int] = set()
     for start in range(0, len(ids), 1000):
         found.update(conn.execute(sa.select(column).where(column.in_(ids[start:start + 1000]))).scalars())
@@ -68,6 +68,12 @@ def pg_type(column: sa.Column) -> str:
         if isinstance(column.type, kind):
             return name
     raise TypeError(f"no PostgreSQL type for {column.table.name}.{column.name} ({column.type})")
+
+
+def int_array(values: Iterable[int]) -> str:
+    """Integers as the text of a PostgreSQL array (cast by the statement): made in C, where psycopg dumps a
+    list value by value."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def csv_text(rows: Iterable[Sequence]) -> str:

@@ -25,7 +25,7 @@ from typing import Sequence
 import sqlalchemy as sa
 
 from domain.quarters import year_and_quarter, years_and_quarters
-from infra.db.bulk import RowWriter, dense_range, present_ids
+from infra.db.bulk import RowWriter, dense_range, int_array, present_ids
 from infra.db.failures import unavailable_on_failure
 from infra.db.inserts import ConcurrentWrite
 from infra.db.schema import hire_summaries, hire_summary_additions, hired_employees
@@ -139,7 +139,7 @@ def postgres_statements(table: sa.Table, inserted: Sequence[tuple]) -> list[tupl
     ids = [row[0] for row in inserted]
     if span := dense_range(ids):
         return [(_BATCH_BY_RANGE, dict(zip(("low", "high"), span)))]
-    return [(_BATCH_BY_IDS, {"ids": ids})]
+    return [(_BATCH_BY_IDS, {"ids": int_array(ids)})]
 
 
 def _added_by_this_transaction(which: str) -> str:

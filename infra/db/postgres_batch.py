@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from datetime import datetime
+from operator import itemgetter
 from typing import Callable, Iterator
 
 import psycopg
@@ -28,7 +29,7 @@ import sqlalchemy as sa
 from core.errors import StoreUnavailable
 from core.ports import BatchWrite
 from core.summary import BatchSummary
-from infra.db.bulk import copy_csv, dense_range, pg_type
+from infra.db.bulk import copy_csv, dense_range, int_array, pg_type
 from infra.db.hire_summaries import fold_on, postgres_statements
 from infra.db.inserts import ConcurrentWrite
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejections_as_json
@@ -96,14 +97,13 @@ class PostgresBatch:
         columns = list(table.c)
         references = [(columns.index(fk.parent), fk.column) for fk in table.foreign_keys]
         skip_triggers = bool(references) and self._may_skip(cursor)
-        wanted = [sorted({row[at] for row in rows}) for at, _ in references]
-        id_at = columns.index(table.c.id)
-        ids = [row[id_at] for row in rows]
+        wanted = [sorted(set(map(itemgetter(at), rows))) for at, _ in references]
+        ids = list(map(itemgetter(columns.index(table.c.id)), rows))
         span = dense_range(ids)
         with cursor.connection.pipeline():
             cursor.execute("BEGIN")
             cursor.execute(_look_up_query(table, references, skip_triggers, span is not None, durable),
-                           [*(span or [ids]), *wanted])
+                           [*(span or [int_array(ids)]), *map(int_array, wanted)])
             present, *locked = cursor.fetchone()[:1 + len(references)]
         for (_, key), keys, count in zip(references, wanted, locked):
             if count != len(keys):
