@@ -64,6 +64,7 @@ def init_db() -> None:
 @click.option("--encoding", help="The file's encoding when it has no byte order mark, e.g. cp1252 (default UTF-8).")
 def load(table: str, path: Path | None, delimiter: str | None, encoding: str | None) -> None:
     """Load departments, jobs, hired_employees or all of them, and print the summary as JSON."""
+    services().settle_for_loads()
     ingestion = services().ingestion
     task_id = f"cli-{uuid.uuid4().hex}"
     bar = _Bar()

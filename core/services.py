@@ -37,3 +37,6 @@ class Services:
     rejection_export: RejectionExport  # the rejected rows of a table as CSV, to fix and upload again
     replays: Replays  # the logged rejected rows of a load run again
     replay_requests: ReplayRequests
+    # What a process does before it runs loads itself (`flask load`; a worker's pool process does it as it
+    # starts): the collector settled for millions of short-lived rows (infra.process).
+    settle_for_loads: Callable[[], None] = lambda: None
