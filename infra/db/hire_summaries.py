@@ -292,19 +292,22 @@ _BATCH_BY_RANGE = _added_by_this_transaction("id BETWEEN %(low)s AND %(high)s")
 _BATCH_BY_IDS = _added_by_this_transaction("id = ANY(%(ids)s::int4[])")
 
 # Held until the rebuild commits, so that no batch adds to the summary between its delete and its refill; a
-# batch that inserted rows the rebuild cannot see yet adds them after it.
+# batch that inserted rows the rebuild cannot see yet adds them after it. The additions are taken before the
+# summary, in the order a fold takes them, so that a fold and a rebuild never each hold what the other waits for.
 _LOCKS = {
-    "postgresql": "LOCK TABLE hire_summaries, hire_summary_additions IN SHARE ROW EXCLUSIVE MODE",
-    "mysql": "SELECT COUNT(*) FROM hire_summaries FOR UPDATE",
-    "mariadb": "SELECT COUNT(*) FROM hire_summaries FOR UPDATE",
-    "mssql": "SELECT COUNT(*) FROM hire_summaries WITH (TABLOCKX, HOLDLOCK)",
+    "postgresql": ("LOCK TABLE hire_summary_additions, hire_summaries IN SHARE ROW EXCLUSIVE MODE",),
+    "mysql": ("SELECT COUNT(*) FROM hire_summary_additions FOR UPDATE",
+              "SELECT COUNT(*) FROM hire_summaries FOR UPDATE"),
+    "mariadb": ("SELECT COUNT(*) FROM hire_summary_additions FOR UPDATE",
+                "SELECT COUNT(*) FROM hire_summaries FOR UPDATE"),
+    "mssql": ("SELECT COUNT(*) FROM hire_summaries WITH (TABLOCKX, HOLDLOCK)",),  # its batches do not append
 }  # SQLite: the delete below takes the one write lock there is
 
 
 def lock(conn: sa.Connection) -> None:
     """Holds the summary for the caller's transaction: no batch adds to it until that commits."""
-    if conn.dialect.name in _LOCKS:
-        conn.exec_driver_sql(_LOCKS[conn.dialect.name])
+    for statement in _LOCKS.get(conn.dialect.name, ()):
+        conn.exec_driver_sql(statement)
 
 
 def rebuild(conn: sa.Connection) -> int:
