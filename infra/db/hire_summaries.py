@@ -171,6 +171,7 @@ def fold(conn: sa.Connection) -> None:
 
 
 def _fold_in_one_statement(conn: sa.Connection) -> None:
+    conn.exec_driver_sql(_TAKE_ADDITIONS_FIRST)
     conn.exec_driver_sql(_FOLD)
 
 
@@ -179,6 +180,8 @@ def _fold_here(conn: sa.Connection) -> None:
     added up in Python, then added to the summary (add). They are taken with the lock a write holds, so two
     folds at once never both take the same row: SQLite's DELETE … RETURNING takes its one write lock first;
     MariaDB's locking read waits for a fold under way and then reads what it left."""
+    if conn.dialect.name == "sqlite" and conn.execute(sa.select(hire_summary_additions.c.id).limit(1)).first() is None:
+        return  # nothing to fold: no write lock taken (this read is not in a transaction yet: it holds nothing)
     found: Counter = Counter()
     while taken := _take_page(conn):
         for *keys, hired in taken:
@@ -211,7 +214,14 @@ _FOLDS = {"postgresql": _fold_in_one_statement, "sqlite": _fold_here, "mysql": _
 
 def fold_on(cursor) -> None:
     """fold() on a driver's own cursor (PostgreSQL)."""
+    cursor.execute(_TAKE_ADDITIONS_FIRST)
     cursor.execute(_FOLD)
+
+
+# The fold's own statement takes its tables in an order of the planner's (a prepared plan takes the summary
+# first): the additions are locked first, as a rebuild locks them (lock()), so that neither waits on the other
+# while holding what it wants.
+_TAKE_ADDITIONS_FIRST = "LOCK TABLE hire_summary_additions IN ROW EXCLUSIVE MODE"
 
 
 def kept_counts(conn: sa.Connection) -> dict[tuple, int]:
@@ -235,11 +245,17 @@ def _executemany(conn: sa.Connection, rows: list[tuple]) -> None:
 
 
 def _values(conn: sa.Connection, rows: list[tuple]) -> None:
-    """MariaDB: one multi-row INSERT; every value is an int this module counted, written as a literal."""
-    values = ",".join(map("({:d},{:d},{:d},{:d},{:d})".format, *zip(*rows)))
+    """MariaDB: multi-row INSERTs of VALUES_ROWS rows at most (a fold may add every key there is, and a
+    statement must fit the server's max_allowed_packet); every value is an int this module counted, written as
+    a literal."""
     with conn.connection.driver_connection.cursor() as cursor:  # no parameters: the text goes as it is
-        cursor.execute(f"INSERT INTO hire_summaries ({_COLUMNS}) VALUES {values} "
-                       "ON DUPLICATE KEY UPDATE hired = hired + VALUES(hired)")
+        for start in range(0, len(rows), VALUES_ROWS):
+            values = ",".join(map("({:d},{:d},{:d},{:d},{:d})".format, *zip(*rows[start:start + VALUES_ROWS])))
+            cursor.execute(f"INSERT INTO hire_summaries ({_COLUMNS}) VALUES {values} "
+                           "ON DUPLICATE KEY UPDATE hired = hired + VALUES(hired)")
+
+
+VALUES_ROWS = 10_000  # about 400 KB of text a statement
 
 
 # SQL Server stops at 2100 parameters a statement: 400 rows of five.

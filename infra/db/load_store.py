@@ -1,11 +1,13 @@
 """The LoadStore port on SQLAlchemy: bulk id look-ups and one transaction per batch."""
 from __future__ import annotations
 
+import logging
 from typing import Iterable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from core.errors import StoreUnavailable
 from core.ports import BatchWrite
 from core.summary import BatchSummary
 from domain.rejections import Rejection
@@ -18,6 +20,8 @@ from infra.db.postgres_batch import PostgresBatch
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_row, rejection_values
 from infra.db.resolutions import relog, resolve
 from infra.db.schema import TABLES, load_batches, rejected_rows
+
+log = logging.getLogger(__name__)
 
 # SQLite rewrites every index page a transaction touched into its WAL at commit, so its batches share
 # transactions (each still counted and recorded alone). The group is held in memory until it commits: its
@@ -89,8 +93,13 @@ class SqlLoadStore:
         if self._postgres:
             self._postgres.make_durable()
             return
-        with unavailable_on_failure(), self._engine.begin() as conn:
-            fold(conn)
+        try:
+            with unavailable_on_failure(), self._engine.begin() as conn:
+                fold(conn)
+        except StoreUnavailable as error:
+            # Every batch has landed; the summary counts its additions whether folded or not (the next
+            # report folds them), so a fold that met a lock or a lost connection does not fail the load.
+            log.warning("the summary's additions were left for the next fold: %s", error)
 
     def _recorded(self, write: BatchWrite) -> BatchSummary | None:
         return self.recorded_batches(write.task_id, write.table).get(write.batch)

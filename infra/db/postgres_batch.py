@@ -36,9 +36,11 @@ from infra.db.rejection_rows import REJECTION_COLUMNS, rejections_as_json
 from infra.db.schema import TABLES, load_batches, rejected_rows
 from infra.db.written_lines import as_copy_csv
 
+# json_populate_recordset reads a JSON null as SQL NULL: "no fields" is kept as JSON's null, as on every path.
 _COLUMNS = ", ".join(REJECTION_COLUMNS)
+_READ = ", ".join("COALESCE(fields, 'null'::json)" if name == "fields" else name for name in REJECTION_COLUMNS)
 _REJECTIONS = (f"INSERT INTO {rejected_rows.name} ({_COLUMNS}) "
-               f"SELECT {_COLUMNS} FROM json_populate_recordset(NULL::{rejected_rows.name}, %s)")
+               f"SELECT {_READ} FROM json_populate_recordset(NULL::{rejected_rows.name}, %s)")
 _RECORD = (f"INSERT INTO {load_batches.name} ({', '.join(load_batches.c.keys())}) "
            f"VALUES ({', '.join(['%s'] * len(load_batches.c))})")
 

@@ -12,6 +12,7 @@ from core.clock import utc_now
 from core.ingestion import Ingestion
 from core.ports import BatchWrite
 from domain.entities import Department, Employee, Job
+from domain.rejections import rejection
 from domain.tables import LOAD_ORDER, Table
 from infra.db.engine import create_engine
 from infra.db.inserts import ConcurrentWrite
@@ -125,4 +126,23 @@ def test_a_load_folds_its_batches_counts_into_the_summary_when_it_ends(postgres_
         assert conn.execute(sa.text("SELECT count(*) FROM hire_summary_additions")).scalar_one() == 0
         assert conn.execute(sa.text("SELECT sum(hired) FROM hire_summaries")).scalar_one() == 1929
     assert assert_summary_equals_the_rows(engine, [2021]) == 1929
+    engine.dispose()
+
+
+def test_rejected_rows_keep_their_fields_or_json_null_as_every_path_writes_them(postgres_url):
+    engine = create_engine(postgres_url)
+    upgrade(engine)
+    task = f"rejections-{uuid.uuid4().hex}"
+    now = datetime(2024, 5, 6, 7, 8, 9, 123456)
+    unread = rejection(Table.JOBS, "jobs.csv", 3, "\udcff", ["not UTF-8"], task, now)
+    split = rejection(Table.JOBS, "jobs.csv", 4, 'x,"Quoted, name"', ["id: not a number"], task, now,
+                      fields=["x", "Quoted, name"])
+    SqlLoadStore(engine, utc_now).commit_batch(BatchWrite(Table.JOBS, task, 1, 2, [], [unread, split]))
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text(
+            "SELECT line_number, fields IS NULL, fields::text, reasons::text, rejected_at, raw_text "
+            "FROM rejected_rows WHERE task_id = :task ORDER BY line_number"), {"task": task}).all()
+    assert [tuple(row) for row in stored] == [
+        (3, False, "null", '["not UTF-8"]', now, unread.raw),
+        (4, False, '["x", "Quoted, name"]', '["id: not a number"]', now, 'x,"Quoted, name"')]
     engine.dispose()
