@@ -119,12 +119,8 @@ def add(conn: sa.Connection, found: Counter) -> None:
 
 _COLUMNS = ", ".join(COLUMNS)
 _CONFLICT = ", ".join(KEY)
-# What every PostgreSQL and SQLite statement that adds to the summary ends with.
+# What PostgreSQL's fold and SQLite's upsert end with.
 _ADD_ON_CONFLICT = f"ON CONFLICT ({_CONFLICT}) DO UPDATE SET hired = hire_summaries.hired + excluded.hired"
-
-
-_UNNEST = (f"INSERT INTO hire_summaries ({_COLUMNS}) SELECT {_COLUMNS} FROM unnest(%s::int[], %s::int[], "
-           f"%s::int[], %s::int[], %s::int[]) WITH ORDINALITY AS t({_COLUMNS}, n) ORDER BY n {_ADD_ON_CONFLICT}")
 
 
 def postgres_statements(table: sa.Table, inserted: Sequence[tuple]) -> list[tuple[str, dict]]:
@@ -171,8 +167,8 @@ def fold(conn: sa.Connection) -> None:
 
 
 def _fold_in_one_statement(conn: sa.Connection) -> None:
-    conn.exec_driver_sql(_TAKE_ADDITIONS_FIRST)
-    conn.exec_driver_sql(_FOLD)
+    for statement in _FOLD_STATEMENTS:
+        conn.exec_driver_sql(statement)
 
 
 def _fold_here(conn: sa.Connection) -> None:
@@ -184,13 +180,18 @@ def _fold_here(conn: sa.Connection) -> None:
         return  # nothing to fold: no write lock taken (this read is not in a transaction yet: it holds nothing)
     found: Counter = Counter()
     while taken := _take_page(conn):
-        for *keys, hired in taken:
-            if hired.count(1) == len(hired):  # a batch's own rows, one each: counted in C
-                found.update(zip(*keys))
-            else:
-                for key, n in zip(zip(*keys), hired):
-                    found[key] += n
+        _add_up(found, taken)
     add(conn, found)
+
+
+def _add_up(found: Counter, additions) -> None:
+    """Adds rows of hire_summary_additions (their five arrays, in COLUMNS' order) to the counts per key."""
+    for *keys, hired in additions:
+        if hired.count(1) == len(hired):  # a batch's own rows, one each: counted in C
+            found.update(zip(*keys))
+        else:
+            for key, n in zip(zip(*keys), hired):
+                found[key] += n
 
 
 def _take_page(conn: sa.Connection) -> list[tuple]:
@@ -214,28 +215,21 @@ _FOLDS = {"postgresql": _fold_in_one_statement, "sqlite": _fold_here, "mysql": _
 
 def fold_on(cursor) -> None:
     """fold() on a driver's own cursor (PostgreSQL)."""
-    cursor.execute(_TAKE_ADDITIONS_FIRST)
-    cursor.execute(_FOLD)
+    for statement in _FOLD_STATEMENTS:
+        cursor.execute(statement)
 
 
 # The fold's own statement takes its tables in an order of the planner's (a prepared plan takes the summary
 # first): the additions are locked first, as a rebuild locks them (lock()), so that neither waits on the other
 # while holding what it wants.
-_TAKE_ADDITIONS_FIRST = "LOCK TABLE hire_summary_additions IN ROW EXCLUSIVE MODE"
+_FOLD_STATEMENTS = ("LOCK TABLE hire_summary_additions IN ROW EXCLUSIVE MODE", _FOLD)
 
 
 def kept_counts(conn: sa.Connection) -> dict[tuple, int]:
     """What the summary counts per key as of now: hire_summaries plus the additions not yet folded."""
     kept: Counter = Counter(_keyed(conn.execute(sa.select(hire_summaries))))
-    for arrays in conn.execute(sa.select(*(hire_summary_additions.c[name] for name in COLUMNS))):
-        for *key, hired in zip(*arrays):
-            kept[tuple(key)] += hired
+    _add_up(kept, conn.execute(sa.select(*_ARRAYS)))
     return dict(kept)
-
-
-def _unnest(conn: sa.Connection, rows: list[tuple]) -> None:
-    """PostgreSQL: five arrays, one statement prepared once, rows taken in the arrays' order."""
-    conn.exec_driver_sql(_UNNEST, tuple(map(list, zip(*rows))))
 
 
 def _executemany(conn: sa.Connection, rows: list[tuple]) -> None:
@@ -280,7 +274,7 @@ def _merge(conn: sa.Connection, rows: list[tuple]) -> None:
         conn.execute(merge(rows[start:start + MERGE_ROWS]))
 
 
-_UPSERTS = {"postgresql": _unnest, "sqlite": _executemany, "mysql": _values, "mariadb": _values}
+_UPSERTS = {"sqlite": _executemany, "mysql": _values, "mariadb": _values}  # PostgreSQL folds in SQL
 
 
 # --- rebuilt from the rows ---------------------------------------------------------------------------
