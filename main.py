@@ -45,7 +45,7 @@ from infra.db.table_replacer import SqlTableReplacer
 from infra.db.table_rows import SqlTableRows
 from infra.db.task_registry import SqlTaskRegistry
 from infra.observability import configure_logging
-from infra.process import settle_heap_for_loads
+from infra.process import settle_process_for_loads
 from infra.storage.local import LocalBlobStore
 from infra.storage.seed import seed_samples
 
@@ -121,7 +121,7 @@ def build_services(settings: Settings, dispatcher: TaskDispatcher | None = None,
         rows=rows,
         blobs=blobs,
         upgrade_schema=lambda: upgrade_all({engine, registry_engine}),
-        settle_for_loads=settle_heap_for_loads,
+        settle_for_loads=settle_process_for_loads,
         tasks=tasks,
         load_requests=LoadRequests(tasks, blobs, utc_now, new_id),
         batch_insert=BatchInsert(store, utc_now, new_id),

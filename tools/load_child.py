@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config import Settings  # noqa: E402
 from domain.tables import Table  # noqa: E402
-from infra.process import settle_heap_for_loads  # noqa: E402
+from infra.process import settle_process_for_loads  # noqa: E402
 from main import build_services  # noqa: E402
 
 
@@ -53,7 +53,7 @@ def main() -> None:
         ingestion.load_blob(table, "bench-parents")
     if args.parents_only:
         return
-    settle_heap_for_loads()  # as a worker process does once it has started (infra.broker.celery_app)
+    settle_process_for_loads()  # as a worker process does once it has started (infra.broker.celery_app)
     started = time.perf_counter()
     summary = ingestion.load_blob(Table.HIRED_EMPLOYEES, "bench")
     seconds = time.perf_counter() - started

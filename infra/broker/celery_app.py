@@ -12,7 +12,7 @@ from flask import Flask
 
 from config import Settings
 from core.errors import BrokerUnavailable
-from infra.process import settle_heap_for_loads
+from infra.process import settle_process_for_loads
 
 log = logging.getLogger(__name__)
 RUN_TASK = "hr.run_task"
@@ -82,7 +82,7 @@ def make_celery(settings: Settings, name: str = "hr", task_cls: type[Task] | str
 
 @worker_process_init.connect
 def _settle_worker_process(**_: object) -> None:
-    settle_heap_for_loads()
+    settle_process_for_loads()
 
 
 def _sweep_while_running(app: Flask) -> None:

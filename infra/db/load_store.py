@@ -28,10 +28,11 @@ log = logging.getLogger(__name__)
 # size is the trade between the two (Documentation/benchmarks.md).
 _BATCHES_PER_COMMIT = {"sqlite": 40}
 # The server's own work on a batch (index inserts) runs on a backend of its own while the next batch is
-# validated: batches in flight keep the server busy meanwhile. SQLite runs in this process and gives the
-# interpreter up and takes it back for every row, so a commit thread would only take turns with the
-# validation: its batches are committed in turn (0). Documentation/benchmarks.md has the figures.
-_COMMITS_IN_FLIGHT = {"postgresql": 3, "mysql": 2, "mariadb": 2, "sqlite": 0}
+# validated: batches in flight keep the server busy meanwhile, and each waits on round trips that the others
+# fill. More than these costs more in turns for the interpreter than the server gains. SQLite runs in this
+# process and gives the interpreter up and takes it back for every row, so a commit thread would only take
+# turns with the validation: its batches are committed in turn (0). Documentation/benchmarks.md has the figures.
+_COMMITS_IN_FLIGHT = {"postgresql": 6, "mysql": 4, "mariadb": 4, "sqlite": 0}
 
 
 class SqlLoadStore:
