@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import pytest
 import sqlalchemy as sa
 
 from core.ports import BatchWrite
@@ -12,8 +13,9 @@ from domain.entities import Department, Employee, Job
 from domain.tables import LOAD_ORDER, Table
 from infra.db.bulk import bulk_writer, sqlite_executemany
 from infra.db.engine import create_engine
-from infra.db.inserts import insert_new_rows
+from infra.db.inserts import ConcurrentWrite, insert_new_rows
 from infra.db.load_store import SqlLoadStore
+from infra.db.migrate import upgrade
 from infra.db.schema import hired_employees
 from main import build_services
 
@@ -145,3 +147,31 @@ def test_rows_are_stored_as_the_rules_read_them_however_the_file_wrote_them(sett
         assert stored == [(1, "Ana", at, 1, 1), (2, "Bea", at.replace(microsecond=500_000), 1, 1),
                           (3, "Cy", at.replace(hour=14), 1, 1), (4, "Dee, Jr.", at.replace(microsecond=123_456), 1, 1),
                           (5, "Eve", at, 1, 1)]
+
+
+def test_mariadb_fails_a_batch_whole_when_a_parent_was_deleted_after_validation(mariadb_url):
+    """MariaDB's batch inserts without InnoDB's per-row foreign-key checks, having locked the parents
+    itself: a parent that is gone must fail the batch, never let an orphan in."""
+    engine = create_engine(mariadb_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        for table in ("hired_employees", "departments", "jobs", "load_batches", "rejected_rows"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+    store = SqlLoadStore(engine, lambda: datetime(2024, 1, 1))
+    store.commit_batch(BatchWrite(Table.DEPARTMENTS, "t", 1, 1, [Department(1, "D")], []))
+    store.commit_batch(BatchWrite(Table.JOBS, "t", 1, 2, [Job(1, "J"), Job(2, "K")], []))
+    # Department 2 was there when the batch was validated, and is gone by its commit.
+    rows = [Employee(10, "A", datetime(2021, 1, 1), 1, 1), Employee(11, "B", datetime(2021, 1, 1), 2, 2)]
+
+    with pytest.raises(ConcurrentWrite, match="1 departments rows"):
+        store.commit_batch(BatchWrite(Table.HIRED_EMPLOYEES, "t", 1, 2, rows, []))
+
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM hired_employees")).scalar_one() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM load_batches WHERE table_name = 'hired_employees'")
+                            ).scalar_one() == 0
+        assert conn.execute(sa.text("SELECT @@foreign_key_checks")).scalar_one() == 1  # for this statement only
+    # With every parent there, the same rows go in.
+    store.commit_batch(BatchWrite(Table.DEPARTMENTS, "t", 2, 1, [Department(2, "E")], []))
+    assert store.commit_batch(BatchWrite(Table.HIRED_EMPLOYEES, "t", 1, 2, rows, [])).inserted == 2
+    engine.dispose()
