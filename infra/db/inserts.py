@@ -71,9 +71,10 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], 
     escapes for the server's quoting mode); binding them as parameters went through a dispatch per value.
 
     On MariaDB the parents the rows name are locked and counted first (_parents), and the insert runs
-    without InnoDB's per-row foreign-key checks, which looked each parent up again for every row. INSERT
-    IGNORE also turns a foreign-key failure into a skipped row (MySQL, which checks them), so the count is
-    checked against the ids present in this same transaction: a mismatch fails the batch, which is retried."""
+    without InnoDB's per-row foreign-key checks, which looked each parent up again for every row: then a
+    row it skips can only be one whose id is there. Where the checks run (MySQL), INSERT IGNORE also turns a
+    foreign-key failure into a skipped row, so the count is checked against the ids present in this same
+    transaction: a mismatch fails the batch, which is retried."""
     driver = conn.connection.driver_connection
     # The driver escapes for the server's quoting mode: what it makes of one backslash tells the mode.
     values = as_mysql_values(table, lines, backslash_escapes=driver.escape("\\") != "'\\'")
@@ -82,35 +83,39 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], 
         values = ",".join(["(" + ",".join([literal(value) if value is not None else "NULL"
                                            for literal, value in zip(literals, row)]) + ")" for row in rows])
     names = ",".join(f"`{column.name}`" for column in table.c)
-    ids = ",".join(map(str, (row[0] for row in rows)))  # ints the rules parsed: literals that need no escaping
-    unchecked = conn.dialect.is_mariadb and bool(table.foreign_keys)
-    parents = _parents(table, rows) if unchecked else []
-    counts = [f"SELECT 0, COUNT(*) FROM `{table.name}` WHERE id IN ({ids})"]
-    counts += [f"SELECT {n}, COUNT(*) FROM `{key.table.name}` WHERE `{key.name}` IN ({','.join(map(str, wanted))}) "
-               "LOCK IN SHARE MODE" for n, (key, wanted) in enumerate(parents, start=1)]
+    unchecked = conn.dialect.is_mariadb
     with driver.cursor() as cursor:  # no parameters: the driver sends the text as it is
-        cursor.execute(" UNION ALL ".join(f"({count})" for count in counts))  # one round trip
-        present, *held = [found for _, found in sorted(cursor.fetchall())]
-        for (key, wanted), found in zip(parents, held):
-            if found != len(wanted):
-                raise ConcurrentWrite(f"{len(wanted) - found} {key.table.name} rows this batch of {table.name} "
-                                      "names were deleted after validation")
+        if unchecked:
+            _hold_parents(cursor, table, rows)
+        else:
+            ids = ",".join(map(str, (row[0] for row in rows)))  # ints the rules parsed: no escaping needed
+            cursor.execute(f"SELECT COUNT(*) FROM `{table.name}` WHERE id IN ({ids})")
+            present = cursor.fetchone()[0]
         inserted = cursor.execute(f"{'SET STATEMENT foreign_key_checks = 0 FOR ' if unchecked else ''}"
                                   f"INSERT IGNORE INTO `{table.name}` ({names}) VALUES {values}")
-    if inserted + present != len(rows):
+    if not unchecked and inserted + present != len(rows):
         raise ConcurrentWrite(f"{len(rows) - inserted - present} rows of {table.name} were neither inserted "
                               "nor present")
     return inserted
 
 
-def _parents(table: sa.Table, rows: Sequence[tuple]) -> list[tuple[sa.Column, list[int]]]:
-    """Each parent key the rows name and the ids they name of it. Counted under a shared lock, as the
-    foreign-key check of each row would lock them: no parent can be deleted before the batch commits, and
-    one already gone (deleted after validation) fails the batch as ConcurrentWrite, retried and validated
-    afresh."""
+def _hold_parents(cursor, table: sa.Table, rows: Sequence[tuple]) -> None:
+    """A shared lock on every parent row the batch names, counted in one statement, as the foreign-key check
+    of each row would lock them: no parent can be deleted before the batch commits, and one already gone
+    (deleted after validation) fails the batch as ConcurrentWrite, retried and validated afresh."""
     named = [(fk.column, sorted(set(map(itemgetter(table.c.keys().index(fk.parent.key)), rows)) - {None}))
              for fk in table.foreign_keys]
-    return [(key, wanted) for key, wanted in named if wanted]
+    named = [(key, wanted) for key, wanted in named if wanted]
+    if not named:
+        return
+    cursor.execute(" UNION ALL ".join(  # each count tagged with its place: UNION ALL promises no order
+        f"(SELECT {n}, COUNT(*) FROM `{key.table.name}` WHERE `{key.name}` IN ({','.join(map(str, wanted))}) "
+        "LOCK IN SHARE MODE)" for n, (key, wanted) in enumerate(named)))
+    found = dict(cursor.fetchall())
+    for n, (key, wanted) in enumerate(named):
+        if found[n] != len(wanted):
+            raise ConcurrentWrite(f"{len(wanted) - found[n]} {key.table.name} rows this batch of {table.name} "
+                                  "names were deleted after validation")
 
 
 def _insert_where_absent(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple],
