@@ -17,7 +17,7 @@ from infra.db.failures import unavailable_on_failure
 from infra.db.hire_summaries import fold, write_counting_hires
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
 from infra.db.postgres_batch import PostgresBatch
-from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_row, rejection_values
+from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_row, rejection_values, rejections_as_json_rows
 from infra.db.resolutions import relog, resolve
 from infra.db.schema import TABLES, load_batches, rejected_rows
 
@@ -42,8 +42,8 @@ class SqlLoadStore:
         self._engine = engine
         self._clock = clock
         self._write_rows = bulk_writer(engine.dialect.name)
-        self._write_rejections = {"sqlite": _executemany_rejections, "mysql": _executemany_rejections,
-                                  "mariadb": _executemany_rejections}.get(engine.dialect.name, _insert_rejections)
+        self._write_rejections = {"sqlite": _executemany_rejections, "mysql": _mysql_rejections,
+                                  "mariadb": _mysql_rejections}.get(engine.dialect.name, _insert_rejections)
         # A batch's first try: PostgreSQL's transaction of its own, else the dialect's bulk path. A bulk
         # path that meets a row another writer inserted meanwhile is tried again on the portable one.
         self._postgres = PostgresBatch(engine, clock) if engine.dialect.name == "postgresql" else None
@@ -147,6 +147,26 @@ def _executemany_rejections(conn: sa.Connection, rejections: Sequence[Rejection]
     marks = ", ".join("?" if conn.dialect.paramstyle == "qmark" else "%s" for _ in REJECTION_COLUMNS)
     conn.exec_driver_sql(f"INSERT INTO rejected_rows ({names}) VALUES ({marks})",
                          list(map(rejection_values, rejections)))
+
+
+def _mysql_rejections(conn: sa.Connection, rejections: Sequence[Rejection]) -> None:
+    """MariaDB: one INSERT … SELECT from JSON_TABLE over the rows as one JSON text, where PyMySQL's executemany
+    escaped every value of every row in Python. MySQL, whose JSON_TABLE differs: the executemany."""
+    if not conn.dialect.is_mariadb:
+        _executemany_rejections(conn, rejections)
+        return
+    conn.exec_driver_sql(_FROM_JSON_TABLE, (rejections_as_json_rows(rejections),))
+
+
+# Each value as the column takes it, by its place in rejections_as_json_rows' arrays.
+_JSON_COLUMNS = ("VARCHAR(32)", "VARCHAR(255)", "INT", "LONGTEXT", "LONGTEXT", "VARCHAR(64)", "DATETIME(6)", "LONGTEXT")
+_FROM_JSON_TABLE = (
+    f"INSERT INTO rejected_rows ({', '.join(REJECTION_COLUMNS)}) SELECT {', '.join(REJECTION_COLUMNS)} "
+    "FROM JSON_TABLE(%s, '$[*]' COLUMNS ("
+    + ", ".join(f"{name} {kind}{' CHARACTER SET utf8mb4' if 'CHAR' in kind or 'TEXT' in kind else ''} "
+                f"PATH '$[{at}]' ERROR ON ERROR"
+                for at, (name, kind) in enumerate(zip(REJECTION_COLUMNS, _JSON_COLUMNS)))
+    + ")) AS incoming")
 
 
 def _summary(row) -> BatchSummary:
