@@ -12,8 +12,7 @@ each key a batch touches (about 950 of a 1000-row batch) cost a load a third of 
   rejections, or the fallback after a concurrent insert) the rows whose xmin is the transaction's are the
   ones it inserted; elsewhere the ids of the batch present before the write are looked up first, in its
   transaction, and the writer's count must then be exactly the rest. Another writer that inserted some of
-  those ids in between breaks that equality: the batch fails as ConcurrentWrite and is run again (MariaDB's
-  INSERT IGNORE path makes the same check).
+  those ids in between breaks that equality: the batch fails as ConcurrentWrite and is run again.
 - SQL Server (compiled here, not run) upserts each batch's counts into hire_summaries directly.
 """
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Insert the rows whose id is not there yet and say how many went in: each dialect its own way."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from operator import itemgetter
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -70,7 +71,7 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], 
     in that form (infra.db.written_lines), else from the typed values (ints, datetimes, text the driver
     escapes for the server's quoting mode); binding them as parameters went through a dispatch per value.
 
-    On MariaDB the parents the rows name are locked and counted first (_parents), and the insert runs
+    On MariaDB the parents the rows name are locked and counted first (_hold_parents), and the insert runs
     without InnoDB's per-row foreign-key checks, which looked each parent up again for every row: then a
     row it skips can only be one whose id is there. Where the checks run (MySQL), INSERT IGNORE also turns a
     foreign-key failure into a skipped row, so the count is checked against the ids present in this same
@@ -84,7 +85,7 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], 
                                            for literal, value in zip(literals, row)]) + ")" for row in rows])
     names = ",".join(f"`{column.name}`" for column in table.c)
     unchecked = conn.dialect.is_mariadb
-    with driver.cursor() as cursor:  # no parameters: the driver sends the text as it is
+    with _wrapped_errors(conn), driver.cursor() as cursor:  # no parameters: the driver sends the text as it is
         if unchecked:
             _hold_parents(cursor, table, rows)
         else:
@@ -97,6 +98,16 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], 
         raise ConcurrentWrite(f"{len(rows) - inserted - present} rows of {table.name} were neither inserted "
                               "nor present")
     return inserted
+
+
+@contextmanager
+def _wrapped_errors(conn: sa.Connection) -> Iterator[None]:
+    """The driver's own errors as SQLAlchemy's, as its cursors are used here directly: a lock wait timed out or a
+    deadlock is then an OperationalError, which the store takes for a retryable failure like any other."""
+    try:
+        yield
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise sa.exc.DBAPIError.instance(None, None, error, conn.dialect.loaded_dbapi.Error) from error
 
 
 def _hold_parents(cursor, table: sa.Table, rows: Sequence[tuple]) -> None:

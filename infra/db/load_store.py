@@ -151,11 +151,25 @@ def _executemany_rejections(conn: sa.Connection, rejections: Sequence[Rejection]
 
 def _mysql_rejections(conn: sa.Connection, rejections: Sequence[Rejection]) -> None:
     """MariaDB: one INSERT … SELECT from JSON_TABLE over the rows as one JSON text, where PyMySQL's executemany
-    escaped every value of every row in Python. MySQL, whose JSON_TABLE differs: the executemany."""
-    if not conn.dialect.is_mariadb:
+    escaped every value of every row in Python. MySQL, whose JSON_TABLE differs, and MariaDB before 10.6,
+    which has none: the executemany."""
+    if not (conn.dialect.is_mariadb and conn.dialect.server_version_info >= (10, 6)):
         _executemany_rejections(conn, rejections)
         return
-    conn.exec_driver_sql(_FROM_JSON_TABLE, (rejections_as_json_rows(rejections),))
+    # In statements of about a megabyte, as PyMySQL's executemany cut them: a logged line may be long, and a
+    # statement must fit the server's max_allowed_packet.
+    start = 0
+    while start < len(rejections):
+        end, size = start, 0
+        while end < len(rejections) and (end == start or size < _JSON_TABLE_BYTES):
+            rejected = rejections[end]
+            size += len(rejected.raw) + sum(map(len, (*rejected.reasons, *(rejected.fields or ())))) + 200
+            end += 1
+        conn.exec_driver_sql(_FROM_JSON_TABLE, (rejections_as_json_rows(rejections[start:end]),))
+        start = end
+
+
+_JSON_TABLE_BYTES = 1_000_000
 
 
 # Each value as the column takes it, by its place in rejections_as_json_rows' arrays.

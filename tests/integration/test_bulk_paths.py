@@ -2,12 +2,15 @@
 MariaDB) gives the challenge files' exact figures, and a second run inserts nothing."""
 from __future__ import annotations
 
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
 
+from core.errors import StoreUnavailable
 from core.ports import BatchWrite
 from domain.entities import Department, Employee, Job
 from domain.tables import LOAD_ORDER, Table
@@ -160,11 +163,14 @@ def test_mariadb_fails_a_batch_whole_when_a_parent_was_deleted_after_validation(
     store = SqlLoadStore(engine, lambda: datetime(2024, 1, 1))
     store.commit_batch(BatchWrite(Table.DEPARTMENTS, "t", 1, 1, [Department(1, "D")], []))
     store.commit_batch(BatchWrite(Table.JOBS, "t", 1, 2, [Job(1, "J"), Job(2, "K")], []))
-    # Department 2 was there when the batch was validated, and is gone by its commit.
+    # Department 2 was there when the batch was validated, and is gone by its commit; so is job 3.
     rows = [Employee(10, "A", datetime(2021, 1, 1), 1, 1), Employee(11, "B", datetime(2021, 1, 1), 2, 2)]
 
     with pytest.raises(ConcurrentWrite, match="1 departments rows"):
         store.commit_batch(BatchWrite(Table.HIRED_EMPLOYEES, "t", 1, 2, rows, []))
+    with pytest.raises(ConcurrentWrite, match="1 jobs rows"):
+        store.commit_batch(BatchWrite(Table.HIRED_EMPLOYEES, "t", 1, 1,
+                                      [Employee(12, "C", datetime(2021, 1, 1), 1, 3)], []))
 
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM hired_employees")).scalar_one() == 0
@@ -175,3 +181,42 @@ def test_mariadb_fails_a_batch_whole_when_a_parent_was_deleted_after_validation(
     store.commit_batch(BatchWrite(Table.DEPARTMENTS, "t", 2, 1, [Department(2, "E")], []))
     assert store.commit_batch(BatchWrite(Table.HIRED_EMPLOYEES, "t", 1, 2, rows, [])).inserted == 2
     engine.dispose()
+
+
+def test_mariadb_holds_the_parents_a_batch_names_until_it_commits(mariadb_url):
+    """Without InnoDB's checks the batch's own lock is all that keeps a parent: a delete under way makes the
+    batch wait for it, then fail as retryable (the parent gone, or the wait timed out), never slip an orphan in."""
+    engine = create_engine(mariadb_url)
+    upgrade(engine)
+
+    @sa.event.listens_for(engine, "connect")
+    def short_lock_waits(dbapi_connection, _):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET SESSION innodb_lock_wait_timeout = 2")
+
+    with engine.begin() as conn:
+        for table in ("hired_employees", "departments", "jobs", "load_batches", "rejected_rows"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+    store = SqlLoadStore(engine, lambda: datetime(2024, 1, 1))
+    store.commit_batch(BatchWrite(Table.DEPARTMENTS, "t", 1, 2, [Department(1, "D"), Department(2, "E")], []))
+    store.commit_batch(BatchWrite(Table.JOBS, "t", 1, 1, [Job(1, "J")], []))
+    write = BatchWrite(Table.HIRED_EMPLOYEES, "t", 1, 1, [Employee(10, "A", datetime(2021, 1, 1), 2, 1)], [])
+    try:
+        with engine.connect() as other:  # a delete under way that outlasts the wait: the lock's timeout
+            with other.begin():
+                other.execute(sa.text("DELETE FROM departments WHERE id = 2"))
+                with pytest.raises(StoreUnavailable, match="Lock wait timeout"):
+                    store.commit_batch(write)
+                other.rollback()
+        with engine.connect() as other, ThreadPoolExecutor(1) as thread:  # one that commits while the batch waits
+            deleting = other.begin()
+            other.execute(sa.text("DELETE FROM departments WHERE id = 2"))
+            committing = thread.submit(store.commit_batch, write)
+            time.sleep(0.5)
+            deleting.commit()
+            with pytest.raises(ConcurrentWrite, match="1 departments rows"):
+                committing.result(timeout=30)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM hired_employees")).scalar_one() == 0
+    finally:
+        engine.dispose()

@@ -268,3 +268,17 @@ def test_hiring_above_average_counts_departments_without_hires_in_the_mean(repor
     assert reports.hiring_above_average(2022) == [{"id": 3, "department": "Sales", "hired": 2}]
     # No hires at all: nobody is above a mean of 0.
     assert reports.hiring_above_average(2019) == []
+
+
+def test_a_batch_of_many_long_rejected_lines_is_logged_whole(engine, store, task_id):
+    """Together far past a server's packet limit (MariaDB's 16 MB here): each kept exactly as it came."""
+    awkward = "\\x" * 9_000 + "\"quoted\" 'single' ✓ "  # escapes twice over on the way: 64 KB a line
+    raws = [f"{line},{awkward}{line}" * 3 for line in range(2, 302)]
+    rejected = [rejection(Table.DEPARTMENTS, task_id, line, raw=raw) for line, raw in enumerate(raws, start=2)]
+
+    store.commit_batch(BatchWrite(Table.DEPARTMENTS, task_id, 1, len(rejected), [], rejected))
+
+    with engine.connect() as conn:
+        logged = conn.execute(sa.select(rejected_rows.c.line_number, rejected_rows.c.raw_text).where(
+            rejected_rows.c.task_id == task_id).order_by(rejected_rows.c.line_number)).all()
+    assert [tuple(row) for row in logged] == list(enumerate(raws, start=2))
