@@ -130,10 +130,14 @@ class SqlLoadStore:
             (relog if write.rechecks else self._write_rejections)(conn, write.rejections)
         if write.resolves:
             resolve(conn, write, self._clock())
-        conn.execute(load_batches.insert().values(
-            task_id=write.task_id, table_name=write.table.value, committed_at=self._clock(),
-            **{k: v for k, v in summary.as_dict().items()}))
+        # The statement once, its values as parameters: a statement built a batch costs its construction and
+        # cache key every time.
+        conn.execute(_RECORD_BATCH, {"task_id": write.task_id, "table_name": write.table.value,
+                                     "committed_at": self._clock(), **summary.as_dict()})
         return summary
+
+
+_RECORD_BATCH = load_batches.insert()
 
 
 def _insert_rejections(conn: sa.Connection, rejections: Sequence[Rejection]) -> None:
