@@ -84,10 +84,8 @@ def sqlite_url(tmp_path_factory) -> str:
 DATABASES = ["sqlite", "postgres", "mariadb"]
 
 
-@pytest.fixture(params=DATABASES)
-def database_url(request) -> str:
-    """Each database the product supports, migrated once per session and emptied before each test."""
-    url = request.getfixturevalue(f"{request.param}_url")
+def emptied(url: str) -> str:
+    """The database at url, migrated once per session, with every table emptied."""
     if url not in _migrated:
         _migrated[url] = create_engine(url)
         upgrade(_migrated[url])
@@ -95,6 +93,12 @@ def database_url(request) -> str:
         for table in reversed(metadata.sorted_tables):
             conn.execute(table.delete())
     return url
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request) -> str:
+    """Each database the product supports, migrated once per session and emptied before each test."""
+    return emptied(request.getfixturevalue(f"{request.param}_url"))
 
 
 @pytest.fixture

@@ -110,23 +110,33 @@ def _wrapped_errors(conn: sa.Connection) -> Iterator[None]:
         raise sa.exc.DBAPIError.instance(None, None, error, conn.dialect.loaded_dbapi.Error) from error
 
 
-def _hold_parents(cursor, table: sa.Table, rows: Sequence[tuple]) -> None:
-    """A shared lock on every parent row the batch names, counted in one statement, as the foreign-key check
-    of each row would lock them: no parent can be deleted before the batch commits, and one already gone
-    (deleted after validation) fails the batch as ConcurrentWrite, retried and validated afresh."""
+def parents_named(table: sa.Table, rows: Sequence[tuple]) -> list[tuple[sa.Column, list[int]]]:
+    """Each parent key the rows reference and the ids they name of it, in order: what a batch locks (as the
+    foreign-key check of each row would) before it writes without those checks."""
     named = [(fk.column, sorted(set(map(itemgetter(table.c.keys().index(fk.parent.key)), rows)) - {None}))
              for fk in table.foreign_keys]
-    named = [(key, wanted) for key, wanted in named if wanted]
-    if not named:
+    return [(key, wanted) for key, wanted in named if wanted]
+
+
+def require_parents(table: sa.Table, named: list[tuple[sa.Column, list[int]]], found: Sequence[int]) -> None:
+    """ConcurrentWrite (retried, validated afresh) unless the lock found every parent named: one was deleted
+    after validation."""
+    for (key, wanted), count in zip(named, found, strict=True):
+        if count != len(wanted):
+            raise ConcurrentWrite(f"{len(wanted) - count} {key.table.name} rows this batch of {table.name} "
+                                  "names were deleted after validation")
+
+
+def _hold_parents(cursor, table: sa.Table, rows: Sequence[tuple]) -> None:
+    """MariaDB: a shared lock on every parent row the batch names, counted in one statement: no parent can be
+    deleted before the batch commits."""
+    if not (named := parents_named(table, rows)):
         return
     cursor.execute(" UNION ALL ".join(  # each count tagged with its place: UNION ALL promises no order
         f"(SELECT {n}, COUNT(*) FROM `{key.table.name}` WHERE `{key.name}` IN ({','.join(map(str, wanted))}) "
         "LOCK IN SHARE MODE)" for n, (key, wanted) in enumerate(named)))
     found = dict(cursor.fetchall())
-    for n, (key, wanted) in enumerate(named):
-        if found[n] != len(wanted):
-            raise ConcurrentWrite(f"{len(wanted) - found[n]} {key.table.name} rows this batch of {table.name} "
-                                  "names were deleted after validation")
+    require_parents(table, named, [found[n] for n in range(len(named))])
 
 
 def _insert_where_absent(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple],

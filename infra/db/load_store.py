@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -160,17 +160,23 @@ def _mysql_rejections(conn: sa.Connection, rejections: Sequence[Rejection]) -> N
     if not (conn.dialect.is_mariadb and conn.dialect.server_version_info >= (10, 6)):
         _executemany_rejections(conn, rejections)
         return
-    # In statements of about a megabyte, as PyMySQL's executemany cut them: a logged line may be long, and a
-    # statement must fit the server's max_allowed_packet.
-    start = 0
-    while start < len(rejections):
-        end, size = start, 0
-        while end < len(rejections) and (end == start or size < _JSON_TABLE_BYTES):
-            rejected = rejections[end]
-            size += len(rejected.raw) + sum(map(len, (*rejected.reasons, *(rejected.fields or ())))) + 200
-            end += 1
-        conn.exec_driver_sql(_FROM_JSON_TABLE, (rejections_as_json_rows(rejections[start:end]),))
-        start = end
+    for piece in _pieces(rejections):
+        conn.exec_driver_sql(_FROM_JSON_TABLE, (rejections_as_json_rows(piece),))
+
+
+def _pieces(rejections: Sequence[Rejection]) -> Iterator[list[Rejection]]:
+    """The rows in runs of about a megabyte of text, as PyMySQL's executemany cut its statements: a logged line
+    may be long, and a statement must fit the server's max_allowed_packet."""
+    piece: list[Rejection] = []
+    size = 0
+    for rejected in rejections:
+        if piece and size >= _JSON_TABLE_BYTES:
+            yield piece
+            piece, size = [], 0
+        piece.append(rejected)
+        size += len(rejected.raw) + sum(map(len, (*rejected.reasons, *(rejected.fields or ())))) + 200
+    if piece:
+        yield piece
 
 
 _JSON_TABLE_BYTES = 1_000_000

@@ -31,7 +31,7 @@ from core.ports import BatchWrite
 from core.summary import BatchSummary
 from infra.db.bulk import copy_csv, dense_range, int_array, pg_type
 from infra.db.hire_summaries import fold_on, postgres_statements
-from infra.db.inserts import ConcurrentWrite
+from infra.db.inserts import parents_named, require_parents
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejections_as_json
 from infra.db.schema import TABLES, load_batches, rejected_rows
 from infra.db.written_lines import as_copy_csv
@@ -96,21 +96,17 @@ class PostgresBatch:
 
     def _look_up(self, cursor, table: sa.Table, rows, durable: bool) -> set[int]:
         """BEGIN and the look-up in one round trip; the parents' count checked, the present ids returned."""
-        columns = list(table.c)
-        references = [(columns.index(fk.parent), fk.column) for fk in table.foreign_keys]
-        skip_triggers = bool(references) and self._may_skip(cursor)
-        wanted = [sorted(set(map(itemgetter(at), rows))) for at, _ in references]
-        ids = list(map(itemgetter(columns.index(table.c.id)), rows))
+        named = parents_named(table, rows)
+        skip_triggers = bool(table.foreign_keys) and self._may_skip(cursor)
+        ids = list(map(itemgetter(table.c.keys().index("id")), rows))
         span = dense_range(ids)
         with cursor.connection.pipeline():
             cursor.execute("BEGIN")
-            cursor.execute(_look_up_query(table, references, skip_triggers, span is not None, durable),
-                           [*(span or [int_array(ids)]), *map(int_array, wanted)])
-            present, *locked = cursor.fetchone()[:1 + len(references)]
-        for (_, key), keys, count in zip(references, wanted, locked):
-            if count != len(keys):
-                raise ConcurrentWrite(f"{len(keys) - count} {key.table.name} rows this batch of {table.name} "
-                                      "names were deleted after validation")
+            cursor.execute(_look_up_query(table, [key for key, _ in named], skip_triggers, span is not None,
+                                          durable),
+                           [*(span or [int_array(ids)]), *(int_array(wanted) for _, wanted in named)])
+            present, *locked = cursor.fetchone()[:1 + len(named)]
+        require_parents(table, named, locked)
         return set(present)
 
     @contextmanager
@@ -154,7 +150,7 @@ class PostgresBatch:
         return self._may_skip_triggers
 
 
-def _look_up_query(table: sa.Table, references, skip_triggers: bool, dense: bool, durable: bool) -> str:
+def _look_up_query(table: sa.Table, keys: list[sa.Column], skip_triggers: bool, dense: bool, durable: bool) -> str:
     # Lists go in as ARRAY(SELECT unnest(…)): the planner then does not estimate every element of a
     # constant list, which costs more than the query itself at a thousand ids.
     kind = pg_type(table.c.id)
@@ -162,7 +158,7 @@ def _look_up_query(table: sa.Table, references, skip_triggers: bool, dense: bool
     parts = [f'ARRAY(SELECT id FROM "{table.name}" WHERE {where})']
     parts += [f'(SELECT count(*) FROM (SELECT 1 FROM "{key.table.name}" WHERE "{key.name}" = '
               f'ANY(ARRAY(SELECT unnest(%s::{pg_type(key)}[]))) FOR KEY SHARE) AS p{n})'
-              for n, (_, key) in enumerate(references)]
+              for n, key in enumerate(keys)]
     if skip_triggers:
         parts.append("set_config('session_replication_role', 'replica', true)")
     if not durable:

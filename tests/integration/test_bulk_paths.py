@@ -18,9 +18,9 @@ from infra.db.bulk import bulk_writer, sqlite_executemany
 from infra.db.engine import create_engine
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
 from infra.db.load_store import SqlLoadStore
-from infra.db.migrate import upgrade
 from infra.db.schema import hired_employees
 from main import build_services
+from tests.conftest import emptied
 
 
 def test_each_dialect_gets_its_bulk_writer():
@@ -155,11 +155,7 @@ def test_rows_are_stored_as_the_rules_read_them_however_the_file_wrote_them(sett
 def test_mariadb_fails_a_batch_whole_when_a_parent_was_deleted_after_validation(mariadb_url):
     """MariaDB's batch inserts without InnoDB's per-row foreign-key checks, having locked the parents
     itself: a parent that is gone must fail the batch, never let an orphan in."""
-    engine = create_engine(mariadb_url)
-    upgrade(engine)
-    with engine.begin() as conn:
-        for table in ("hired_employees", "departments", "jobs", "load_batches", "rejected_rows"):
-            conn.execute(sa.text(f"DELETE FROM {table}"))
+    engine = create_engine(emptied(mariadb_url))
     store = SqlLoadStore(engine, lambda: datetime(2024, 1, 1))
     store.commit_batch(BatchWrite(Table.DEPARTMENTS, "t", 1, 1, [Department(1, "D")], []))
     store.commit_batch(BatchWrite(Table.JOBS, "t", 1, 2, [Job(1, "J"), Job(2, "K")], []))
@@ -186,17 +182,13 @@ def test_mariadb_fails_a_batch_whole_when_a_parent_was_deleted_after_validation(
 def test_mariadb_holds_the_parents_a_batch_names_until_it_commits(mariadb_url):
     """Without InnoDB's checks the batch's own lock is all that keeps a parent: a delete under way makes the
     batch wait for it, then fail as retryable (the parent gone, or the wait timed out), never slip an orphan in."""
-    engine = create_engine(mariadb_url)
-    upgrade(engine)
+    engine = create_engine(emptied(mariadb_url))
 
     @sa.event.listens_for(engine, "connect")
     def short_lock_waits(dbapi_connection, _):
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SET SESSION innodb_lock_wait_timeout = 2")
 
-    with engine.begin() as conn:
-        for table in ("hired_employees", "departments", "jobs", "load_batches", "rejected_rows"):
-            conn.execute(sa.text(f"DELETE FROM {table}"))
     store = SqlLoadStore(engine, lambda: datetime(2024, 1, 1))
     store.commit_batch(BatchWrite(Table.DEPARTMENTS, "t", 1, 2, [Department(1, "D"), Department(2, "E")], []))
     store.commit_batch(BatchWrite(Table.JOBS, "t", 1, 1, [Job(1, "J")], []))

@@ -20,7 +20,7 @@ from infra.db.load_store import SqlLoadStore
 from infra.db.migrate import upgrade
 from infra.db.postgres_batch import PostgresBatch
 from infra.storage.local import LocalBlobStore
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, emptied
 from tests.summaries import assert_summary_equals_the_rows
 
 
@@ -59,11 +59,7 @@ def test_a_role_without_superuser_loads_the_challenge_files_exactly_with_the_tri
 
 
 def test_a_parent_deleted_after_validation_fails_the_batch_whole(postgres_url):
-    engine = create_engine(postgres_url)
-    upgrade(engine)
-    with engine.begin() as conn:
-        for table in ("hired_employees", "departments", "jobs", "load_batches", "rejected_rows"):
-            conn.execute(sa.text(f"DELETE FROM {table}"))
+    engine = create_engine(emptied(postgres_url))
     store = SqlLoadStore(engine, lambda: datetime(2024, 1, 1))
     store.commit_batch(BatchWrite(Table.DEPARTMENTS, "t", 1, 1, [Department(1, "D")], []))
     store.commit_batch(BatchWrite(Table.JOBS, "t", 1, 1, [Job(1, "J")], []))
@@ -85,12 +81,7 @@ def test_a_parent_deleted_after_validation_fails_the_batch_whole(postgres_url):
 
 
 def test_the_summary_counts_only_the_rows_the_batch_inserted_whether_its_ids_are_close_or_scattered(postgres_url):
-    engine = create_engine(postgres_url)
-    upgrade(engine)
-    with engine.begin() as conn:
-        for table in ("hired_employees", "hire_summaries", "hire_summary_additions", "departments", "jobs",
-                      "load_batches", "rejected_rows"):
-            conn.execute(sa.text(f"DELETE FROM {table}"))
+    engine = create_engine(emptied(postgres_url))
     store = SqlLoadStore(engine, lambda: datetime(2024, 1, 1))
     store.commit_batch(BatchWrite(Table.DEPARTMENTS, "t", 1, 2, [Department(1, "D"), Department(2, "E")], []))
     store.commit_batch(BatchWrite(Table.JOBS, "t", 1, 1, [Job(1, "J")], []))
@@ -113,11 +104,7 @@ def test_the_summary_counts_only_the_rows_the_batch_inserted_whether_its_ids_are
 
 
 def test_a_load_folds_its_batches_counts_into_the_summary_when_it_ends(postgres_url, challenge_dir, tmp_path):
-    engine = create_engine(postgres_url)
-    upgrade(engine)
-    with engine.begin() as conn:
-        for table in ("hired_employees", "hire_summaries", "hire_summary_additions", "departments", "jobs"):
-            conn.execute(sa.text(f"DELETE FROM {table}"))
+    engine = create_engine(emptied(postgres_url))
     for table in LOAD_ORDER:
         (tmp_path / table.file_name).write_bytes((challenge_dir / table.file_name).read_bytes())
     Ingestion(SqlLoadStore(engine, utc_now), LocalBlobStore(tmp_path)).load_all(f"fold-{uuid.uuid4().hex}")
