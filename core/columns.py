@@ -8,7 +8,7 @@ import re
 from datetime import datetime
 from itertools import repeat
 from operator import methodcaller
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from domain.errors import RuleBroken
 from domain.rules import MAX_TEXT_LENGTH, TableRules, holds_not_text, parse_datetime, parse_id, parse_text
@@ -85,6 +85,15 @@ def _clear_rows_with_none(rows: list, values: list) -> None:
             return
 
 
+class ParsedColumns(NamedTuple):
+    rows: list[tuple | None]  # each row's entity when every field keeps its rule, else None
+    columns: list[list]  # each field's values, None where its rule is broken (or the row could not be cut)
+
+    def values_of(self, index: int) -> list:
+        """One row's values as far as the columns found them: what domain.rules.check_fields still has to parse."""
+        return [values[index] for values in self.columns]
+
+
 class ColumnRules:
     """A table's rules over a batch: each row's entity when every field keeps its rule, else None (the
     rules then name the reasons, domain.rules.check_fields)."""
@@ -96,29 +105,32 @@ class ColumnRules:
 
     def __call__(self, batch: list[list[str]]) -> list[tuple | None]:
         """For the rows' fields."""
+        return self.parsed(batch).rows
+
+    def parsed(self, batch: list[list[str]]) -> ParsedColumns:
         if not batch:
-            return []
+            return ParsedColumns([], [])
         count = self._count
         if len(set(map(len, batch))) != 1 or len(batch[0]) != count:
             blank = [""] * count  # a row of the wrong length parses as blanks, hence None
             batch = [fields if len(fields) == count else blank for fields in batch]
-        return self._rows(list(zip(*batch)))
+        return self._parsed(list(zip(*batch)))
 
-    def of_lines(self, lines: list[str]) -> list[tuple | None]:
+    def of_lines(self, lines: list[str]) -> ParsedColumns:
         """For plain lines (no quote: a comma always parts two fields). When every line has the table's
         number of fields, the columns are cut from one split of the whole batch, with no list a row."""
         if not lines:
-            return []
+            return ParsedColumns([], [])
         count = self._count
         if set(map(_commas, lines)) != {count - 1}:
-            return self(list(map(_split_fields, lines)))
+            return self.parsed(list(map(_split_fields, lines)))
         flat = ",".join(lines).split(",")
-        return self._rows([flat[at::count] for at in range(count)])
+        return self._parsed([flat[at::count] for at in range(count)])
 
-    def _rows(self, columns: list) -> list[tuple | None]:
+    def _parsed(self, columns: list) -> ParsedColumns:
         parsed = [column(texts) for column, texts in zip(self._columns, columns)]
         rows: list[tuple | None] = list(map(tuple.__new__, repeat(self._entity), zip(*parsed)))
         for values in parsed:
             if None in values:
                 _clear_rows_with_none(rows, values)
-        return rows
+        return ParsedColumns(rows, parsed)

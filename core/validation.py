@@ -57,10 +57,11 @@ class BatchValidator:
         # The entity of each record whose every field is valid, else None: then check_fields names each
         # broken field, unless the record could not be read at all.
         if all_plain(records):  # the usual batch: cut into columns from its lines at once
-            quick = self._columns.of_lines(list(map(raw_of, records)))
+            parsed = self._columns.of_lines(list(map(raw_of, records)))
         else:
-            quick = self._columns([r.fields if r.problem is None else [] for r in records])
-        full = {index: check_fields(rules, records[index].fields)
+            parsed = self._columns.parsed([r.fields if r.problem is None else [] for r in records])
+        quick = parsed.rows
+        full = {index: check_fields(rules, records[index].fields, parsed.values_of(index))
                 for index, row in enumerate(quick) if row is None and records[index].problem is None}
         known, missing = self._known_parents(quick, full)
         # Records that keep every rule but the repeated-id one, in input order, and their ids.

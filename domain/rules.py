@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
 from domain.entities import Department, Employee, Job
 from domain.errors import RuleBroken
@@ -123,18 +123,20 @@ class RowCheck(NamedTuple):
     reasons: list[str]
 
 
-def check_fields(rules: TableRules, fields: list[str]) -> RowCheck:
+def check_fields(rules: TableRules, fields: list[str], parsed: Sequence[Any] | None = None) -> RowCheck:
+    """`parsed`: the values already found for the fields, each the value its rule gives, or None where the rule
+    is still to be applied (core.columns reads a batch a column at a time): only those fields are parsed here."""
     if len(fields) != len(rules.fields):
         expected = ", ".join(rules.names)
         return RowCheck([], [f"expected {len(rules.fields)} fields ({expected}), found {len(fields)}"])
-    values: list[Any] = []
+    values: list[Any] = list(parsed) if parsed is not None else [None] * len(fields)
     reasons: list[str] = []
-    for (name, parse), text in zip(rules.fields, fields):
-        try:
-            values.append(parse(name, text))
-        except RuleBroken as broken:
-            values.append(None)
-            reasons.append(str(broken))
+    for at, ((name, parse), text) in enumerate(zip(rules.fields, fields)):
+        if values[at] is None:
+            try:
+                values[at] = parse(name, text)
+            except RuleBroken as broken:
+                reasons.append(str(broken))
     return RowCheck(values, reasons)
 
 

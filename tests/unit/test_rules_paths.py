@@ -31,6 +31,18 @@ def test_quick_and_full_rules_agree(case):
         assert (list(quick) if quick is not None else None) == (values if not reasons else None), row
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(list(Table)).flatmap(
+    lambda t: st.tuples(st.just(t), st.lists(st.tuples(*FIELDS[t]).map(list), min_size=1, max_size=5))))
+def test_the_reasons_of_a_row_are_the_same_from_what_its_columns_found(case):
+    """A row the columns refuse is checked again for its reasons, from the values its other fields gave."""
+    table, rows = case
+    rules = RULES[table]
+    parsed = ColumnRules(rules).parsed(rows)
+    for index, row in enumerate(rows):
+        assert check_fields(rules, row, parsed.values_of(index)) == check_fields(rules, row), row
+
+
 plain_fields = st.text(alphabet=st.characters(blacklist_characters=',"\n\r'), max_size=6)
 
 
@@ -42,4 +54,4 @@ plain_fields = st.text(alphabet=st.characters(blacklist_characters=',"\n\r'), ma
 def test_plain_lines_cut_into_columns_read_as_their_fields_do(case):
     table, lines = case
     columns = ColumnRules(RULES[table])
-    assert columns.of_lines(lines) == columns([line.split(",") for line in lines])
+    assert columns.of_lines(lines) == columns.parsed([line.split(",") for line in lines])
