@@ -100,13 +100,14 @@ class Ingestion:
             rows_done += rows
             progress(rows_done)
 
+        keep_lines = as_written and self._store.writes_from_lines
         with OrderedCommits(self._store, landed) as commits:
             for number, chunk in enumerate(batches, start=first_batch):
                 checked = validator.check(chunk)
                 recorded = committed.get(number)
                 if recorded is None:
                     commits.add(BatchWrite(table, summary.task_id, number, len(chunk), checked.rows,
-                                           checked.rejections, checked.lines if as_written else (),
+                                           checked.rejections, checked.lines if keep_lines else (),
                                            resolutions(chunk, checked) if resolving else (), rechecks))
                 elif recorded.processed == len(chunk):
                     commits.add_recorded(recorded)

@@ -70,9 +70,15 @@ class LoadStore(Protocol):
     # more where a commit is dear (SQLite rewrites the index pages a transaction touched).
     batches_per_commit: int
     # How many of those transactions may be under way at once, each on its own connection, while the next
-    # batches are checked: more where the server works on a core of its own (PostgreSQL), none where the
-    # writes need this process's interpreter (SQLite): those are committed in turn.
+    # batches are checked: more where the server works on a core of its own (PostgreSQL); none: committed in
+    # turn, by the loading thread.
     commits_in_flight: int
+    # The writes need an interpreter all along (SQLite runs in this process): threads would only take turns
+    # with the checks, so the transactions in flight are a forked process's (core.commit_process).
+    commits_in_a_process: bool
+    # The store may write a batch's rows from their lines as the input wrote them (BatchWrite.lines): where it
+    # never does, the lines are not kept for it.
+    writes_from_lines: bool
 
     def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]:
         """Which of the ids exist in the table, in one query."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+import weakref
 from datetime import datetime
 from operator import methodcaller
 from pathlib import Path
@@ -37,8 +38,19 @@ def create_engine(url: str) -> sa.Engine:
 
 def _not_across_fork(engine: sa.Engine) -> None:
     """A Celery worker's main process uses the task registry (its lease sweeper) and then forks pool
-    processes: a connection opened before the fork must never be used by two processes. A pooled
-    connection from another process is dropped at checkout, as SQLAlchemy's pooling guide shows."""
+    processes, and a SQLite load forks a process that commits its batches (core.commit_process): a
+    connection opened before the fork must never be used by two processes. A forked child starts with a
+    pool of its own, as SQLAlchemy's pooling guide shows (the one it inherited is kept, never closed:
+    closing a copy of a connection can end it for the parent too); a pooled connection from another
+    process is dropped at checkout besides."""
+    owner = weakref.ref(engine)
+
+    def _fresh_pool_in_child() -> None:
+        if (forked := owner()) is not None:
+            _INHERITED_POOLS.append(forked.pool)
+            forked.dispose(close=False)
+
+    os.register_at_fork(after_in_child=_fresh_pool_in_child)
 
     @sa.event.listens_for(engine, "connect")
     def _owner(_dbapi_connection, record) -> None:
@@ -49,6 +61,11 @@ def _not_across_fork(engine: sa.Engine) -> None:
         if record.info.get("pid") != os.getpid():
             record.dbapi_connection = proxy.dbapi_connection = None
             raise sa.exc.DisconnectionError("a connection opened by another process is not reused here")
+
+
+# In a forked child: the pools its parent's engines had at the fork, kept so that none of their connections
+# is closed (and so ended) from here.
+_INHERITED_POOLS: list = []
 
 
 def _ping_when_idle(engine: sa.Engine) -> None:

@@ -12,7 +12,7 @@ from core.ports import BatchWrite
 from core.summary import BatchSummary
 from domain.rejections import Rejection
 from domain.tables import Table
-from infra.db.bulk import bulk_writer, present_ids
+from infra.db.bulk import bulk_writer, present_ids, sqlite_executemany
 from infra.db.failures import unavailable_on_failure
 from infra.db.hire_summaries import fold, write_counting_hires
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
@@ -33,8 +33,10 @@ _BATCHES_PER_COMMIT = {"sqlite": 40}
 # the reports' summary takes its full share: four keep a load with the summary within a tenth of one
 # without (issue 18). Past six, turns for the interpreter cost more than the server gains. SQLite runs in this
 # process and gives the interpreter up and takes it back for every row, so a commit thread would only take
-# turns with the validation: its batches are committed in turn (0). Documentation/benchmarks.md has the figures.
-_COMMITS_IN_FLIGHT = {"postgresql": 4, "mysql": 4, "mariadb": 4, "sqlite": 0}
+# turns with the validation: its groups are committed by a process of their own, one at work and one
+# waiting. Documentation/benchmarks.md has the figures.
+_COMMITS_IN_FLIGHT = {"postgresql": 4, "mysql": 4, "mariadb": 4, "sqlite": 2}
+_COMMITS_IN_A_PROCESS = {"sqlite"}
 
 
 class SqlLoadStore:
@@ -50,6 +52,8 @@ class SqlLoadStore:
         self._has_fast_path = self._postgres is not None or self._write_rows is not insert_new_rows
         self.batches_per_commit = _BATCHES_PER_COMMIT.get(engine.dialect.name, 1)
         self.commits_in_flight = _COMMITS_IN_FLIGHT.get(engine.dialect.name, 1)
+        self.commits_in_a_process = engine.dialect.name in _COMMITS_IN_A_PROCESS
+        self.writes_from_lines = self._write_rows is not sqlite_executemany  # PostgreSQL's COPY, MariaDB's literals
 
     def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]:
         with unavailable_on_failure(), self._engine.connect() as conn:

@@ -29,9 +29,11 @@ class FakeLoadStore:
     """
 
     def __init__(self, fail_on_commit: int | None = None, batches_per_commit: int = 1,
-                 commits_in_flight: int = 1) -> None:
+                 commits_in_flight: int = 1, commits_in_a_process: bool = False) -> None:
         self.batches_per_commit = batches_per_commit
         self.commits_in_flight = commits_in_flight
+        self.commits_in_a_process = commits_in_a_process
+        self.writes_from_lines = True
         self.commit_groups: list[list[int]] = []  # the batch numbers of each commit_batches call
         self.tables: dict[Table, dict[int, tuple]] = {table: {} for table in Table}
         self.rejections: list[Rejection] = []
