@@ -7,7 +7,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
-from core.commit_process import CAN_FORK, CommitProcess
+from core.commit_process import CommitProcess, may_fork
 from core.ports import BatchWrite, LoadStore
 from core.summary import BatchSummary
 
@@ -22,7 +22,8 @@ class OrderedCommits:
 
     A store whose writes need an interpreter of their own (commits_in_a_process: SQLite, which runs in this
     process) has its groups committed by a forked child (core.commit_process), forked as the load starts,
-    while this process holds the least. Where this system cannot fork, they are committed in turn.
+    while this process holds the least. Where this system cannot fork, or this process runs other threads,
+    they are committed in turn.
 
     The load has landed when every group has and the store has made them durable (a store may flush a
     load's commits to disk once, at its end). A failure stops the load: the groups already sent still
@@ -37,7 +38,7 @@ class OrderedCommits:
         self._limit = store.commits_in_flight
         # A store whose writes need the interpreter all along (SQLite gives it up and takes it back for each
         # row) gets a process, not threads: a thread of their own would only take turns with validation.
-        self._apart = bool(self._limit) and store.commits_in_a_process and CAN_FORK
+        self._apart = bool(self._limit) and store.commits_in_a_process
         self._threads = (ThreadPoolExecutor(max_workers=self._limit, thread_name_prefix="commit")
                          if self._limit and not store.commits_in_a_process else None)
         self._process: CommitProcess | None = None
@@ -80,7 +81,7 @@ class OrderedCommits:
             self._settle_oldest()
 
     def __enter__(self) -> OrderedCommits:
-        if self._apart:
+        if self._apart and may_fork():
             self._process = CommitProcess(self._store)
         return self
 

@@ -21,7 +21,7 @@ import signal
 import threading
 from collections import deque
 from concurrent.futures import Future
-from typing import BinaryIO, Sequence
+from typing import Sequence
 
 from core.errors import StoreUnavailable
 from core.ports import BatchWrite, LoadStore
@@ -32,27 +32,49 @@ log = logging.getLogger(__name__)
 CAN_FORK = hasattr(os, "fork")
 
 
+def may_fork() -> bool:
+    """Whether a load may fork its commit process now: only from a process with one thread. A lock another
+    thread holds at the fork stays held in the child for good (loads side by side in threads hung so in a
+    test): those loads commit in turn."""
+    return CAN_FORK and threading.active_count() == 1
+
+# This process's ends of the pipes of every commit process alive. A child forked for one load (loads may run
+# side by side in threads) closes its copies of the others': an inherited write end would keep another
+# child from ever reading the end of its input. Taken around each fork and each close, so that the fds a
+# child closes are exactly those open at its fork.
+_PARENT_ENDS: set[int] = set()
+_PARENT_ENDS_LOCK = threading.Lock()
+
+
+def _close_parent_end(fd: int) -> None:
+    with _PARENT_ENDS_LOCK:
+        _PARENT_ENDS.discard(fd)
+        os.close(fd)
+
+
 class CommitProcess:
     """A forked child that commits the groups it is sent through the store, in order; each submit returns a
     Future of that group's summaries. close() lets the child commit what it was sent, then waits for it."""
 
     def __init__(self, store: LoadStore) -> None:
-        from_parent, to_child = os.pipe()
-        from_child, to_parent = os.pipe()
-        self._pid = os.fork()
-        if self._pid == 0:  # the child: never returns
-            os.close(to_child)
-            os.close(from_child)
-            _serve_and_exit(store, from_parent, to_parent)
-        os.close(from_parent)
-        os.close(to_parent)
+        with _PARENT_ENDS_LOCK:
+            from_parent, to_child = os.pipe()
+            from_child, to_parent = os.pipe()
+            self._pid = os.fork()
+            if self._pid == 0:  # the child: never returns
+                for fd in (*_PARENT_ENDS, to_child, from_child):
+                    os.close(fd)
+                _serve_and_exit(store, from_parent, to_parent)
+            os.close(from_parent)
+            os.close(to_parent)
+            _PARENT_ENDS.update((to_child, from_child))
         self._unanswered: deque[Future[list[BatchSummary]]] = deque()
         self._answers_lock = threading.Lock()
         self._gone: StoreUnavailable | None = None  # once the child has stopped answering
         self._outgoing: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_groups, args=(to_child,),
                                         name="commit-process-writer", daemon=True)
-        self._reader = threading.Thread(target=self._read_answers, args=(os.fdopen(from_child, "rb"),),
+        self._reader = threading.Thread(target=self._read_answers, args=(from_child,),
                                         name="commit-process-reader", daemon=True)
         self._writer.start()
         self._reader.start()
@@ -86,10 +108,10 @@ class CommitProcess:
         except OSError:
             pass  # the child is gone: the reader fails every group it did not answer
         finally:
-            os.close(pipe)
+            _close_parent_end(pipe)
 
-    def _read_answers(self, pipe: BinaryIO) -> None:
-        with pipe:
+    def _read_answers(self, fd: int) -> None:
+        with open(fd, "rb", closefd=False) as pipe:
             while True:
                 try:
                     failed, answer = pickle.load(pipe)
@@ -97,6 +119,7 @@ class CommitProcess:
                     break
                 future = self._unanswered.popleft()
                 (future.set_exception if failed else future.set_result)(answer)
+        _close_parent_end(fd)
         with self._answers_lock:
             self._gone = StoreUnavailable("the process committing this load's batches ended before it answered")
             while self._unanswered:
