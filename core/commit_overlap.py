@@ -1,4 +1,4 @@
-"""Commit overlap: batches committed on threads of their own, or in a process of their own, while the next
+"""Commit overlap: batches committed on threads of their own, or by a process of their own, while the next
 ones are validated."""
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
-from core.commit_process import CommitProcess, may_fork
+from core.commit_process import CommitProcess
+from core.forks import may_fork
 from core.ports import BatchWrite, LoadStore
 from core.summary import BatchSummary
 
@@ -15,15 +16,16 @@ log = logging.getLogger(__name__)
 
 
 class OrderedCommits:
-    """Commits batches on threads of their own while the next ones are validated, so the database's
-    time and Python's overlap. Batches go in groups of the store's batches_per_commit, up to the store's
-    commits_in_flight groups at once, each on its own connection; results are taken in order. A store
-    that wants none in flight is committed in turn, in the loading thread.
+    """Commits batches on threads of their own (or by a process of their own) while the next ones are
+    validated, so the database's time and Python's overlap. Batches go in groups of the store's
+    batches_per_commit, up to the store's commits_in_flight groups at once, each on its own connection;
+    results are taken in order. A store that wants none in flight is committed in turn, in the loading
+    thread.
 
     A store whose writes need an interpreter of their own (commits_in_a_process: SQLite, which runs in this
     process) has its groups committed by a forked child (core.commit_process), forked as the load starts,
-    while this process holds the least. Where this system cannot fork, or this process runs other threads,
-    they are committed in turn.
+    while this process holds the least. Where this system cannot fork, or this process runs threads that are
+    not fork-safe (core.forks), they are committed in turn.
 
     The load has landed when every group has and the store has made them durable (a store may flush a
     load's commits to disk once, at its end). A failure stops the load: the groups already sent still
@@ -38,7 +40,7 @@ class OrderedCommits:
         self._limit = store.commits_in_flight
         # A store whose writes need the interpreter all along (SQLite gives it up and takes it back for each
         # row) gets a process, not threads: a thread of their own would only take turns with validation.
-        self._apart = bool(self._limit) and store.commits_in_a_process
+        self._in_a_process = bool(self._limit) and store.commits_in_a_process
         self._threads = (ThreadPoolExecutor(max_workers=self._limit, thread_name_prefix="commit")
                          if self._limit and not store.commits_in_a_process else None)
         self._process: CommitProcess | None = None
@@ -81,8 +83,11 @@ class OrderedCommits:
             self._settle_oldest()
 
     def __enter__(self) -> OrderedCommits:
-        if self._apart and may_fork():
-            self._process = CommitProcess(self._store)
+        if self._in_a_process and may_fork():
+            try:
+                self._process = CommitProcess(self._store)
+            except OSError as error:  # no process to be had now (memory, a process limit): in turn, then
+                log.warning("the load commits its batches in turn: could not fork a commit process (%s)", error)
         return self
 
     def __exit__(self, kind, error, traceback) -> None:

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Callable
 
 from core.errors import BrokerUnavailable, StoreUnavailable
+from core.forks import FORK_LOCK, fork_safe_thread
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,17 @@ class Heartbeat:
         self._thread.join()
 
     def _beat(self) -> None:
+        # A load may fork beside this thread (core.commit_process): its renewals, statements on a
+        # connection, never run across a fork.
+        with fork_safe_thread():
+            self._beat_until_stopped()
+
+    def _beat_until_stopped(self) -> None:
         pause = self._every
         while not self._stop.wait(pause):
             try:
-                renewed = self._renew()
+                with FORK_LOCK:
+                    renewed = self._renew()
             except REGISTRY_AWAY as error:
                 if pause != self._retry_every:  # said once per outage
                     log.warning("could not renew a task's lease: trying every second until the task registry "

@@ -39,18 +39,26 @@ def create_engine(url: str) -> sa.Engine:
 def _not_across_fork(engine: sa.Engine) -> None:
     """A Celery worker's main process uses the task registry (its lease sweeper) and then forks pool
     processes, and a SQLite load forks a process that commits its batches (core.commit_process): a
-    connection opened before the fork must never be used by two processes. A forked child starts with a
-    pool of its own, as SQLAlchemy's pooling guide shows (the one it inherited is kept, never closed:
-    closing a copy of a connection can end it for the parent too); a pooled connection from another
-    process is dropped at checkout besides."""
+    connection opened before the fork must never be used by two processes.
+    - Before any fork, a SQLite engine closes the connections resting in its pool. SQLite keeps the locks of
+      a file per process, in memory: a child that inherited an open connection's would believe it holds
+      locks that only its parent holds.
+    - After a fork, the child starts each engine with a pool of its own, as SQLAlchemy's pooling guide
+      shows. The pool it inherited is kept, never closed: collected, its connections would be closed from
+      the child (psycopg ends the server session it shares with the parent).
+    - A pooled connection from another process is dropped at checkout besides."""
     owner = weakref.ref(engine)
+
+    def _sqlite_connections_closed() -> None:
+        if (forking := owner()) is not None and is_sqlite_file(forking):
+            forking.pool.dispose()
 
     def _fresh_pool_in_child() -> None:
         if (forked := owner()) is not None:
             _INHERITED_POOLS.append(forked.pool)
             forked.dispose(close=False)
 
-    os.register_at_fork(after_in_child=_fresh_pool_in_child)
+    os.register_at_fork(before=_sqlite_connections_closed, after_in_child=_fresh_pool_in_child)
 
     @sa.event.listens_for(engine, "connect")
     def _owner(_dbapi_connection, record) -> None:
@@ -63,9 +71,14 @@ def _not_across_fork(engine: sa.Engine) -> None:
             raise sa.exc.DisconnectionError("a connection opened by another process is not reused here")
 
 
+def is_sqlite_file(engine: sa.Engine) -> bool:
+    """A SQLite database in a file (one in memory lives and dies with its connection, in one process)."""
+    return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+
+
 # In a forked child: the pools its parent's engines had at the fork, kept so that none of their connections
 # is closed (and so ended) from here.
-_INHERITED_POOLS: list = []
+_INHERITED_POOLS: list[sa.pool.Pool] = []
 
 
 def _ping_when_idle(engine: sa.Engine) -> None:

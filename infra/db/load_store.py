@@ -13,6 +13,7 @@ from core.summary import BatchSummary
 from domain.rejections import Rejection
 from domain.tables import Table
 from infra.db.bulk import bulk_writer, present_ids, sqlite_executemany
+from infra.db.engine import is_sqlite_file
 from infra.db.failures import unavailable_on_failure
 from infra.db.hire_summaries import fold, write_counting_hires
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
@@ -36,7 +37,6 @@ _BATCHES_PER_COMMIT = {"sqlite": 40}
 # turns with the validation: its groups are committed by a process of their own, one at work and one
 # waiting. Documentation/benchmarks.md has the figures.
 _COMMITS_IN_FLIGHT = {"postgresql": 4, "mysql": 4, "mariadb": 4, "sqlite": 2}
-_COMMITS_IN_A_PROCESS = {"sqlite"}
 
 
 class SqlLoadStore:
@@ -52,7 +52,9 @@ class SqlLoadStore:
         self._has_fast_path = self._postgres is not None or self._write_rows is not insert_new_rows
         self.batches_per_commit = _BATCHES_PER_COMMIT.get(engine.dialect.name, 1)
         self.commits_in_flight = _COMMITS_IN_FLIGHT.get(engine.dialect.name, 1)
-        self.commits_in_a_process = engine.dialect.name in _COMMITS_IN_A_PROCESS
+        self.commits_in_a_process = is_sqlite_file(engine)
+        if engine.dialect.name == "sqlite" and not self.commits_in_a_process:
+            self.commits_in_flight = 0  # a database in memory is this process's own: committed in turn
         self.writes_from_lines = self._write_rows is not sqlite_executemany  # PostgreSQL's COPY, MariaDB's literals
 
     def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]:

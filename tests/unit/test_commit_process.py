@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from core.commit_process import CAN_FORK
 from core.errors import StoreUnavailable
+from core.forks import CAN_FORK, fork_safe_thread, may_fork
 from core.ingestion import Ingestion
+from core.leases import Heartbeat
 from core.summary import LoadSummary
 from domain.tables import Table
 from tests.unit.fakes import FakeBlobStore, FakeLoadStore
@@ -87,8 +89,13 @@ def test_a_group_that_fails_in_the_child_fails_the_load_and_the_groups_before_it
 
 
 class _DyingStore(_NotingStore):
+    def __init__(self, notes: Path) -> None:
+        super().__init__(notes)
+        self.loader = os.getpid()
+
     def commit_batches(self, writes):
         if writes[0].batch == 3:
+            assert os.getpid() != self.loader, "committed in the test's own process: it would end it"
             os._exit(9)  # the process is gone mid-group, as if killed
         return super().commit_batches(writes)
 
@@ -113,3 +120,36 @@ class _OddErrorStore(_NotingStore):
 def test_an_error_that_cannot_cross_the_pipe_comes_back_named_as_an_unavailable_store(tmp_path):
     with pytest.raises(StoreUnavailable, match="_Unpicklable: a driver's own error"):
         _load(_OddErrorStore(tmp_path / "notes"), "p5")
+
+
+def test_only_threads_that_said_they_are_fork_safe_let_a_load_fork():
+    started, stop = threading.Event(), threading.Event()
+
+    def waiting(safe: bool) -> None:
+        if safe:
+            with fork_safe_thread():
+                started.set()
+                stop.wait()
+        else:
+            started.set()
+            stop.wait()
+
+    assert may_fork()
+    for safe in (True, False):
+        started.clear()
+        stop.clear()
+        thread = threading.Thread(target=waiting, args=(safe,))
+        thread.start()
+        started.wait()
+        try:
+            assert may_fork() is safe
+        finally:
+            stop.set()
+            thread.join()
+
+
+def test_a_load_beside_a_lease_heartbeat_still_forks_its_commit_process(tmp_path):
+    store = _NotingStore(tmp_path / "notes")
+    with Heartbeat(lambda: True, every=0.001):
+        _load(store, "p6")
+    assert len({pid for pid, _ in store.groups()} - {os.getpid()}) == 1
