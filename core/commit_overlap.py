@@ -8,7 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
 from core.commit_process import CommitProcess
-from core.forks import may_fork
+from core.forks import CAN_FORK, may_fork, threads_in_the_way
 from core.ports import BatchWrite, LoadStore
 from core.summary import BatchSummary
 
@@ -88,6 +88,9 @@ class OrderedCommits:
                 self._process = CommitProcess(self._store)
             except OSError as error:  # no process to be had now (memory, a process limit): in turn, then
                 log.warning("the load commits its batches in turn: could not fork a commit process (%s)", error)
+        elif self._in_a_process and CAN_FORK:
+            log.info("the load commits its batches in turn: threads that are not fork-safe run beside it (%s)",
+                     ", ".join(threads_in_the_way()))
         return self
 
     def __exit__(self, kind, error, traceback) -> None:

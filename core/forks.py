@@ -26,5 +26,10 @@ def fork_safe_thread() -> Iterator[None]:
 
 def may_fork() -> bool:
     """Whether this thread may fork now (holding FORK_LOCK): every other thread alive is fork-safe."""
-    others = {thread.ident for thread in threading.enumerate()} - {threading.get_ident()}
-    return CAN_FORK and others <= _fork_safe
+    return CAN_FORK and not threads_in_the_way()
+
+
+def threads_in_the_way() -> list[str]:
+    """The names of the other threads alive that are not fork-safe."""
+    me = threading.get_ident()
+    return [thread.name for thread in threading.enumerate() if thread.ident not in (me, *_fork_safe)]
