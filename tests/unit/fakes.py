@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 
 from core.errors import BrokerUnavailable, NotFound, StoreUnavailable
+from core.ingestion import Ingestion
 from core.leases import Lease
 from core.ports import BatchWrite, BlobInfo
 from core.progress import Progress
 from core.rejection_log import LoggedRejection
 from core.reports import DepartmentHires, QuarterlyHires
-from core.summary import BatchSummary
+from core.summary import BatchSummary, LoadSummary
 from core.tasks import TaskRecord, TaskState
 from domain.quarters import year_and_quarter
 from domain.rejections import Rejection
@@ -320,3 +321,13 @@ class FakeDispatcher:
     def check(self) -> None:
         if self.down:
             raise BrokerUnavailable("the broker is down (as told)")
+
+
+def load_departments(store: FakeLoadStore, task_id: str, rows: int = 7) -> tuple[LoadSummary, list[int]]:
+    """Loads departments 1..rows in batches of one; the summary and the rows done at each progress call."""
+    body = "".join(f"{i},Department {i}\n" for i in range(1, rows + 1)).encode()
+    seen: list[int] = []
+    ingestion = Ingestion(store, FakeBlobStore(), batch_size=1, clock=lambda: datetime(2021, 1, 1))
+    summary = ingestion.load_stream(Table.DEPARTMENTS, io.BytesIO(body), source="d.csv", task_id=task_id,
+                                    on_progress=lambda p: seen.append(p.rows_done))
+    return summary, seen

@@ -1,32 +1,19 @@
 """Batches committed in groups where the store asks for it: each still counted and recorded alone, in order."""
 from __future__ import annotations
 
-import io
 import threading
 import time
-from datetime import datetime
 
 import pytest
 
 from core.errors import StoreUnavailable
-from core.ingestion import Ingestion
-from core.summary import LoadSummary
 from domain.tables import Table
-from tests.unit.fakes import FakeBlobStore, FakeLoadStore
-
-
-def _load(store: FakeLoadStore, task_id: str, rows: int = 7) -> tuple[LoadSummary, list[int]]:
-    body = "".join(f"{i},Department {i}\n" for i in range(1, rows + 1)).encode()
-    seen: list[int] = []
-    ingestion = Ingestion(store, FakeBlobStore(), batch_size=1, clock=lambda: datetime(2021, 1, 1))
-    summary = ingestion.load_stream(Table.DEPARTMENTS, io.BytesIO(body), source="d.csv", task_id=task_id,
-                                    on_progress=lambda p: seen.append(p.rows_done))
-    return summary, seen
+from tests.unit.fakes import FakeLoadStore, load_departments
 
 
 def test_groups_of_the_stores_size_land_in_order_with_progress_per_group():
     store = FakeLoadStore(batches_per_commit=3)
-    summary, progress = _load(store, "t1")
+    summary, progress = load_departments(store, "t1")
     assert store.commit_groups == [[1, 2, 3], [4, 5, 6], [7]]
     assert summary.batches == 7
     assert progress == [3, 6, 7]
@@ -35,22 +22,22 @@ def test_groups_of_the_stores_size_land_in_order_with_progress_per_group():
 
 def test_a_load_is_made_durable_once_after_its_last_group_has_landed():
     store = _SlowStore(commits_in_flight=3)
-    _load(store, "t7")
+    load_departments(store, "t7")
     assert [sorted(batches) for batches in store.made_durable] == [[1, 2, 3, 4, 5, 6, 7]]
 
 
 def test_a_failed_load_is_not_said_durable():
     store = _SlowStore(commits_in_flight=3, failing=2)
     with pytest.raises(StoreUnavailable):
-        _load(store, "t8")
+        load_departments(store, "t8")
     assert store.made_durable == []
 
 
 def test_a_rerun_skips_recorded_batches_and_groups_the_rest():
     store = FakeLoadStore(batches_per_commit=3)
-    _load(store, "t2", rows=2)  # the first two batches of task t2 are recorded
+    load_departments(store, "t2", rows=2)  # the first two batches of task t2 are recorded
     store.commit_groups.clear()
-    summary, progress = _load(store, "t2")
+    summary, progress = load_departments(store, "t2")
     assert store.commit_groups == [[3, 4, 5], [6, 7]]
     assert progress == [1, 2, 5, 7]  # the recorded batches are counted as they were, then the rest
     assert (summary.batches, summary.totals()["inserted"]) == (7, 7)
@@ -83,7 +70,7 @@ class _SlowStore(FakeLoadStore):
 
 def test_commits_in_flight_overlap_up_to_the_stores_limit_and_land_in_order():
     store = _SlowStore(commits_in_flight=3)
-    summary, progress = _load(store, "t3")
+    summary, progress = load_departments(store, "t3")
     assert store.most_under_way == 3
     assert progress == [1, 2, 3, 4, 5, 6, 7]  # results taken in order, whichever commit ends first
     assert [row[0] for row in store.rows(Table.DEPARTMENTS)] == [1, 2, 3, 4, 5, 6, 7]
@@ -92,11 +79,11 @@ def test_commits_in_flight_overlap_up_to_the_stores_limit_and_land_in_order():
 def test_a_failure_with_commits_in_flight_lets_them_land_and_a_rerun_fills_the_gap():
     store = _SlowStore(commits_in_flight=3, failing=2)
     with pytest.raises(StoreUnavailable):
-        _load(store, "t4")
+        load_departments(store, "t4")
     recorded = sorted(store.recorded_batches("t4", Table.DEPARTMENTS))
     assert recorded[0] == 1 and 2 not in recorded and {3, 4} <= set(recorded)  # those sent with batch 2 landed
     store.commit_groups.clear()
-    summary, _ = _load(store, "t4")
+    summary, _ = load_departments(store, "t4")
     assert sorted(store.commit_groups) == [[n] for n in range(2, 8) if n not in recorded]
     assert (summary.batches, summary.totals()["inserted"]) == (7, 7)
     assert [b.batch for b in store.landed("t4", Table.DEPARTMENTS)] == [1, 2, 3, 4, 5, 6, 7]
@@ -115,7 +102,7 @@ class _ThreadNoting(FakeLoadStore):
 
 def test_a_store_that_wants_no_commit_in_flight_commits_each_group_in_turn_in_the_loading_thread():
     store = _ThreadNoting(batches_per_commit=3, commits_in_flight=0)
-    summary, progress = _load(store, "t5")
+    summary, progress = load_departments(store, "t5")
     assert store.threads == {threading.current_thread().name}
     assert store.commit_groups == [[1, 2, 3], [4, 5, 6], [7]] and progress == [3, 6, 7]
     assert (summary.batches, summary.totals()["inserted"]) == (7, 7)
@@ -124,7 +111,7 @@ def test_a_store_that_wants_no_commit_in_flight_commits_each_group_in_turn_in_th
 def test_a_failure_in_turn_stops_the_load_and_a_rerun_fills_the_rest():
     store = _ThreadNoting(fail_on_commit=2, commits_in_flight=0)
     with pytest.raises(StoreUnavailable):
-        _load(store, "t6")
+        load_departments(store, "t6")
     assert sorted(store.recorded_batches("t6", Table.DEPARTMENTS)) == [1]
-    summary, _ = _load(store, "t6")
+    summary, _ = load_departments(store, "t6")
     assert [b.batch for b in store.landed("t6", Table.DEPARTMENTS)] == [1, 2, 3, 4, 5, 6, 7]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import threading
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,8 @@ from core.errors import StoreUnavailable
 from core.forks import CAN_FORK, fork_safe_thread, may_fork
 from core.ingestion import Ingestion
 from core.leases import Heartbeat
-from core.summary import LoadSummary
 from domain.tables import Table
-from tests.unit.fakes import FakeBlobStore, FakeLoadStore
+from tests.unit.fakes import FakeBlobStore, FakeLoadStore, load_departments
 
 pytestmark = pytest.mark.skipif(not CAN_FORK, reason="this system cannot fork: groups are committed in turn")
 
@@ -40,18 +38,9 @@ class _NotingStore(FakeLoadStore):
         return [(int(pid), [int(n) for n in rest]) for pid, *rest in map(str.split, lines)]
 
 
-def _load(store: FakeLoadStore, task_id: str, rows: int = 7) -> tuple[LoadSummary, list[int]]:
-    body = "".join(f"{i},Department {i}\n" for i in range(1, rows + 1)).encode()
-    seen: list[int] = []
-    ingestion = Ingestion(store, FakeBlobStore(), batch_size=1, clock=lambda: datetime(2021, 1, 1))
-    summary = ingestion.load_stream(Table.DEPARTMENTS, io.BytesIO(body), source="d.csv", task_id=task_id,
-                                    on_progress=lambda p: seen.append(p.rows_done))
-    return summary, seen
-
-
 def test_every_group_is_committed_by_one_child_in_order_and_lands_here_in_order(tmp_path):
     store = _NotingStore(tmp_path / "notes")
-    summary, progress = _load(store, "p1")
+    summary, progress = load_departments(store, "p1")
     groups = store.groups()
     assert [batches for _, batches in groups] == [[1, 2], [3, 4], [5, 6], [7]]
     assert len({pid for pid, _ in groups}) == 1 and groups[0][0] != os.getpid()
@@ -72,7 +61,7 @@ def test_lines_are_not_kept_for_a_store_that_never_writes_from_them(tmp_path):
             return super().commit_batches(writes)
 
     store = Lineless(tmp_path / "notes")
-    assert _load(store, "p2")[0].totals()["inserted"] == 7
+    assert load_departments(store, "p2")[0].totals()["inserted"] == 7
     assert len(store.groups()) == 4
 
 
@@ -103,7 +92,7 @@ class _DyingStore(_NotingStore):
 def test_a_child_that_dies_fails_the_load_as_an_unavailable_store_instead_of_hanging(tmp_path):
     store = _DyingStore(tmp_path / "notes")
     with pytest.raises(StoreUnavailable, match="ended before it answered"):
-        _load(store, "p4")
+        load_departments(store, "p4")
     assert [batches for _, batches in store.groups()] == [[1, 2]]
 
 
@@ -119,7 +108,7 @@ class _OddErrorStore(_NotingStore):
 
 def test_an_error_that_cannot_cross_the_pipe_comes_back_named_as_an_unavailable_store(tmp_path):
     with pytest.raises(StoreUnavailable, match="_Unpicklable: a driver's own error"):
-        _load(_OddErrorStore(tmp_path / "notes"), "p5")
+        load_departments(_OddErrorStore(tmp_path / "notes"), "p5")
 
 
 def test_only_threads_that_said_they_are_fork_safe_let_a_load_fork():
@@ -151,5 +140,5 @@ def test_only_threads_that_said_they_are_fork_safe_let_a_load_fork():
 def test_a_load_beside_a_lease_heartbeat_still_forks_its_commit_process(tmp_path):
     store = _NotingStore(tmp_path / "notes")
     with Heartbeat(lambda: True, every=0.001):
-        _load(store, "p6")
+        load_departments(store, "p6")
     assert len({pid for pid, _ in store.groups()} - {os.getpid()}) == 1
