@@ -42,7 +42,7 @@ class OrderedCommits:
         # row) gets a process, not threads: a thread of their own would only take turns with validation.
         self._in_a_process = bool(self._limit) and store.commits_in_a_process
         self._threads = (ThreadPoolExecutor(max_workers=self._limit, thread_name_prefix="commit")
-                         if self._limit and not store.commits_in_a_process else None)
+                         if self._limit and not self._in_a_process else None)
         self._process: CommitProcess | None = None
 
     def add(self, write: BatchWrite) -> None:

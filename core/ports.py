@@ -71,7 +71,7 @@ class LoadStore(Protocol):
     batches_per_commit: int
     # How many of those transactions may be under way at once, each on its own connection, while the next
     # batches are checked: more where the server works on a core of its own (PostgreSQL); none: committed in
-    # turn, by the loading thread (as a process's are where it cannot be forked).
+    # turn, by the loading thread (as are a commit process's groups where none can be forked).
     commits_in_flight: int
     # The writes need an interpreter all along (SQLite runs in this process): threads would only take turns
     # with the checks, so the transactions in flight are a forked process's (core.commit_process).

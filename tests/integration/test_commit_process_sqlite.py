@@ -106,16 +106,18 @@ def test_a_loading_process_killed_mid_load_takes_its_commit_process_along_and_a_
         err.seek(0)
         assert killed.returncode == -9, err.read()
         out.seek(0)
-        children = [int(pid) for pid in out.read().split()]
-    assert len(children) == 1, f"the load had no commit process: {killed.stdout!r}"
+        printed = out.read()
+    children = [int(pid) for pid in printed.split()]
+    assert len(children) == 1, f"the load had no commit process: {printed!r}"
     deadline = time.monotonic() + 10
     while not _ended(children[0]):
         assert time.monotonic() < deadline, "the commit process outlived its loading process"
         time.sleep(0.05)
 
     engine = sa.create_engine(url)
-    expected_rows, expected_logged, expected_batches = _landed(sa.create_engine(
-        f"sqlite:///{tmp_path / 'reference.sqlite3'}"), "reference")
+    reference_engine = sa.create_engine(f"sqlite:///{tmp_path / 'reference.sqlite3'}")
+    expected_rows, expected_logged, expected_batches = _landed(reference_engine, "reference")
+    reference_engine.dispose()
     _, _, batches = _landed(engine, "killed")
     # Two groups had landed; the third, under way, was rolled back whole as the child was killed.
     assert batches == 80, batches
