@@ -41,7 +41,7 @@ def main() -> None:
         import infra.db.load_store as load_store
         import infra.db.postgres_batch as postgres_batch
 
-        postgres_batch.postgres_statements = lambda table, rows: []
+        postgres_batch.summary_of_inserted = lambda table: None
         load_store.write_counting_hires = lambda conn, write_rows, table, rows, lines=(): write_rows(
             conn, table, rows, lines)
 

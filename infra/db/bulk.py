@@ -1,12 +1,9 @@
 """The bulk path of a batch inside a SQLAlchemy transaction, chosen per dialect: a bare executemany on SQLite,
 the portable inserts of infra.db.inserts elsewhere (PostgreSQL's batches have a transaction of their own,
 infra.db.postgres_batch). Same contract everywhere: inside the caller's transaction, insert the rows whose
-id is absent, leave present ones as they are, return the count. Also the pieces of COPY both PostgreSQL
-paths use."""
+id is absent, leave present ones as they are, return the count."""
 from __future__ import annotations
 
-import csv
-import io
 from typing import Callable, Iterable, Sequence
 
 import sqlalchemy as sa
@@ -74,23 +71,3 @@ def int_array(values: Iterable[int]) -> str:
     """Integers as the text of a PostgreSQL array (cast by the statement): made in C, where psycopg dumps a
     list value by value."""
     return "{" + ",".join(map(str, values)) + "}"
-
-
-def csv_text(rows: Iterable[Sequence]) -> str:
-    """Rows as COPY's CSV: written by the csv module in C, with no Python call per row or value. Text is
-    always quoted, so that an empty string stays one (an unquoted empty field is NULL to COPY); a
-    datetime is written as str() gives it, `YYYY-MM-DD HH:MM:SS[.ffffff]`, which PostgreSQL reads back."""
-    buffer = io.StringIO()
-    csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
-
-
-def copy_csv(cursor, table: sa.Table, rows: Iterable[Sequence], columns: Sequence[str] | None = None,
-             text: str | None = None) -> None:
-    """COPY of the rows (or of their text, already COPY's CSV) into the table, in the cursor's transaction."""
-    names = ", ".join(f'"{name}"' for name in (columns or table.c.keys()))
-    try:
-        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
-            copy.write(text if text is not None else csv_text(rows))
-    except cursor.connection.IntegrityError as error:  # a driver cursor's errors are not SQLAlchemy's
-        raise sa.exc.IntegrityError(f"COPY {table.name}", None, error) from error

@@ -5,8 +5,8 @@ A batch adds the rows it inserted itself, not those already there, as one row of
 key of each row, one array a column. fold() adds the additions up into hire_summaries many batches at a time
 (at a load's end, before a report reads); what the summary counts is always both (kept_counts). An upsert of
 each key a batch touches (about 950 of a 1000-row batch) cost a load a third of its time or more.
-- PostgreSQL's batch (infra.db.postgres_batch) has the server take the rows its transaction wrote (their
-  xmin is its id) and fold with one statement.
+- PostgreSQL's batch (infra.db.postgres_insert) has the server append the rows its insert returned, in the
+  same statement, and fold with one statement.
 - Every other path appends the rows it inserted from Python (write_counting_hires); SQLite and MariaDB fold
   in Python. The writers say how many they inserted, not which: on PostgreSQL (a batch that resolves
   rejections, or the fallback after a concurrent insert) the rows whose xmin is the transaction's are the
@@ -24,7 +24,7 @@ from typing import Sequence
 import sqlalchemy as sa
 
 from domain.quarters import year_and_quarter, years_and_quarters
-from infra.db.bulk import RowWriter, dense_range, int_array, present_ids
+from infra.db.bulk import RowWriter, dense_range, present_ids
 from infra.db.failures import unavailable_on_failure
 from infra.db.inserts import ConcurrentWrite
 from infra.db.schema import hire_summaries, hire_summary_additions, hired_employees
@@ -122,30 +122,19 @@ _CONFLICT = ", ".join(KEY)
 _ADD_ON_CONFLICT = f"ON CONFLICT ({_CONFLICT}) DO UPDATE SET hired = hire_summaries.hired + excluded.hired"
 
 
-def postgres_statements(table: sa.Table, inserted: Sequence[tuple]) -> list[tuple[str, dict]]:
-    """For a PostgreSQL batch sent on the driver's own cursor (infra.db.postgres_batch): the statements, with
-    their parameters, that add the employee rows it inserted to the summary; none for another table.
-
-    The server takes them itself, from the rows this transaction wrote (their xmin is its id), found by
-    the batch's id range (or its ids), and appends them as one row of hire_summary_additions: no Python a
-    row, and no summary row another batch in flight could be waiting on. fold() adds them up later."""
-    if table is not hired_employees or not inserted:
-        return []
-    ids = [row[0] for row in inserted]
-    if span := dense_range(ids):
-        return [(_BATCH_BY_RANGE, dict(zip(("low", "high"), span)))]
-    return [(_BATCH_BY_IDS, {"ids": int_array(ids)})]
-
-
-def _added_by_this_transaction(which: str) -> str:
-    """INSERT of one hire_summary_additions row: the key of each row among `which` that this transaction
-    inserted, one array a column, and a 1 for each. Not counted per key here: a batch's rows nearly all have
-    keys of their own, so grouping them would cost the server a hash table and save the fold next to nothing.
-    date_part's quarter is domain.quarters' (the equality tests tie them)."""
+def summary_of_inserted(table: sa.Table) -> str | None:
+    """For a PostgreSQL batch (infra.db.postgres_insert): the statement, part of the one that inserts the
+    batch's rows (which it names `new`), that appends the rows inserted as one row of hire_summary_additions;
+    None for another table. The key of each row, one array a column, and a 1 for each: a batch's rows nearly
+    all have keys of their own, so grouping them would cost the server a hash table and save the fold next
+    to nothing. No Python a row, and no summary row another batch in flight could be waiting on. date_part's
+    quarter is domain.quarters' (the equality tests tie them)."""
+    if table is not hired_employees:
+        return None
     return ("INSERT INTO hire_summary_additions (year, department_id, job_id, quarter, hired) "
             "SELECT array_agg(date_part('year', datetime)::int), array_agg(department_id), array_agg(job_id), "
             "array_agg(date_part('quarter', datetime)::int), array_fill(1, ARRAY[count(*)::int]) "
-            f"FROM hired_employees WHERE {which} AND xmin = pg_current_xact_id()::xid HAVING count(*) > 0")
+            "FROM new HAVING count(*) > 0")
 
 
 # The additions, taken out and added to hire_summaries in one statement, its rows in key order (as every
@@ -297,8 +286,6 @@ def _counted_from_rows() -> sa.Select:
 
 
 COUNTED_FROM_ROWS = _counted_from_rows()
-_BATCH_BY_RANGE = _added_by_this_transaction("id BETWEEN %(low)s AND %(high)s")
-_BATCH_BY_IDS = _added_by_this_transaction("id = ANY(%(ids)s::int4[])")
 
 # Held until the rebuild commits, so that no batch adds to the summary between its delete and its refill; a
 # batch that inserted rows the rebuild cannot see yet adds them after it. The additions are taken before the

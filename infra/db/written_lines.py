@@ -13,8 +13,8 @@ import sqlalchemy as sa
 _split_fields = methodcaller("split", ",")
 _ID = "[0-9]+"
 _NAME = '[^,"\\s\x00-\x1f\x7f](?:[^,"\x00-\x1f\x7f]*[^,"\\s\x00-\x1f\x7f])?'  # nothing to trim, no control
-# COPY ignores a Z for a column without time zone; a row whose datetime has another offset is written out
-# again, converted.
+# PostgreSQL's timestamp input ignores a Z for a column without time zone; a row whose datetime has another
+# offset is written out again, converted.
 _ANY_UTC_MOMENT = "[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,6})?Z?"
 _ZULU_SECONDS = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
 
@@ -31,10 +31,11 @@ def _lines_of(table: sa.Table, moment: str) -> re.Pattern[str]:
     return re.compile("(?:" + ",".join(forms[_kind(column)] for column in table.c) + "\n)*")
 
 
-def as_copy_csv(table: sa.Table, lines: Sequence[str]) -> str | None:
-    """The lines as one text for PostgreSQL's COPY (FORMAT csv), or None when any line is not in that form."""
-    text = "\n".join(lines) + "\n"
-    return text if lines and _lines_of(table, _ANY_UTC_MOMENT).fullmatch(text) else None
+def plain_text(table: sa.Table, lines: Sequence[str]) -> str | None:
+    """The lines as one text, one a line, for PostgreSQL to cut at each comma (infra.db.postgres_insert), or
+    None when any line is not in that form."""
+    text = "\n".join(lines)
+    return text if lines and _lines_of(table, _ANY_UTC_MOMENT).fullmatch(text + "\n") else None
 
 
 @cache

@@ -1,5 +1,5 @@
-"""The bulk path each database gets (COPY on PostgreSQL, executemany on SQLite, INSERT IGNORE on
-MariaDB) gives the challenge files' exact figures, and a second run inserts nothing."""
+"""The bulk path each database gets (one INSERT of the rows as one text on PostgreSQL, executemany on SQLite,
+INSERT IGNORE on MariaDB) gives the challenge files' exact figures, and a second run inserts nothing."""
 from __future__ import annotations
 
 import time
@@ -121,7 +121,7 @@ def test_mariadb_literals_follow_the_servers_quoting_mode(mariadb_url):
 
 
 WRITTEN = ('id,name,datetime,department_id,job_id\n'
-           '1,Ana,2021-07-27T16:02:08Z,1,1\n'              # as COPY takes it: sent as written
+           '1,Ana,2021-07-27T16:02:08Z,1,1\n'              # plain: sent as written
            '0002,Bea,2021-07-27 16:02:08.5,1,1\n'          # leading zeros, a space, a fraction, no zone
            '3,Cy,2021-07-27T16:02:08+02:00,1,1\n'          # another zone: converted, never sent as written
            '4,"Dee, Jr.",2021-07-27T16:02:08.1234567Z,1,1\n'  # quoted, and a fraction past microseconds
@@ -129,7 +129,7 @@ WRITTEN = ('id,name,datetime,department_id,job_id\n'
 
 
 def test_rows_are_stored_as_the_rules_read_them_however_the_file_wrote_them(settings):
-    """A batch's lines go to PostgreSQL's COPY as the file wrote them only when that is already its form."""
+    """A batch's lines go to PostgreSQL as the file wrote them only when that is already the table's plain form."""
     services = build_services(settings)
     services.upgrade_schema()
     store = SqlLoadStore(create_engine(settings.database_url), lambda: datetime(2024, 1, 1))

@@ -1,6 +1,6 @@
 """A file as a spreadsheet saves it (`;`, a header in another order, Windows-1252) lands on every database
 exactly the rows, counts and rejections of the plain UTF-8 file: its lines, not being the table's CSV form,
-must never reach the bulk paths that send lines as they are (PostgreSQL's COPY, MariaDB's VALUES)."""
+must never reach the bulk paths that send lines as they are (PostgreSQL's rows text, MariaDB's VALUES)."""
 from __future__ import annotations
 
 import io
@@ -63,7 +63,7 @@ def test_a_semicolon_reordered_cp1252_file_lands_exactly_the_rows_of_the_plain_f
 
 
 def test_a_reordered_header_whose_lines_look_like_the_table_s_own_form_is_not_written_as_it_is(settings, engine):
-    # "7,5" would read as id 7, department "5" if the line went to COPY or VALUES as the file wrote it.
+    # "7,5" would read as id 7, department "5" if the line went to PostgreSQL or VALUES as the file wrote it.
     services = build_services(settings)
     summary = services.ingestion.load_stream(Table.DEPARTMENTS, io.BytesIO(b"department,id\n7,5\n8,6\n"),
                                              source="d.csv", task_id=f"order-{uuid.uuid4().hex}")

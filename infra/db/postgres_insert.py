@@ -1,0 +1,70 @@
+"""The statement that writes a PostgreSQL batch's new rows: the rows go as one text, which the server cuts
+into lines and fields and casts to the columns' types (the input functions COPY would use), and an INSERT …
+SELECT of those whose id is not in the table yet. It answers the count it inserted; for hired_employees the
+same statement appends the inserted rows to the reports' summary (infra.db.hire_summaries).
+
+The text is the batch's lines as the file wrote them when each is already a plain row of the table (an id,
+a name with no comma or quote and nothing to trim, a datetime in UTC: infra.db.written_lines). Else the
+typed rows are written out by the csv module, their fields parted by the unit separator and the rows by the
+record separator: control characters no valid field holds (domain.rules), so no value needs quoting."""
+from __future__ import annotations
+
+import csv
+import io
+from functools import cache
+from operator import itemgetter
+from typing import Callable, NamedTuple, Sequence
+
+import sqlalchemy as sa
+
+from infra.db.bulk import dense_range, int_array, pg_type
+from infra.db.written_lines import plain_text
+
+_UNIT, _RECORD = "\x1f", "\x1e"
+
+
+class RowsText(NamedTuple):
+    text: str
+    fields_apart: str  # what parts two fields of a row
+    rows_apart: str  # what parts two rows
+
+
+def rows_text(table: sa.Table, rows: Sequence[tuple], lines: Sequence[str]) -> RowsText:
+    """The rows as one text: their lines when the file wrote them plainly, else written out here."""
+    if len(lines) == len(rows) and (text := plain_text(table, lines)) is not None:
+        return RowsText(text, ",", "\n")
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=_UNIT, lineterminator=_RECORD, quoting=csv.QUOTE_NONE, quotechar=None).writerows(rows)
+    return RowsText(buffer.getvalue()[:-1], _UNIT, _RECORD)
+
+
+def new_rows_statement(table: sa.Table, rows: Sequence[tuple], text: RowsText,
+                    added: Callable[[sa.Table], str | None]) -> tuple[str, dict]:
+    """The statement and its parameters: inserts the rows of `text` whose id is absent and answers one row,
+    the count inserted. `added(table)` is the statement, if any, that takes the inserted rows (as `new`)
+    into the summary. Rows another writer inserted after this statement's snapshot fail it on the primary
+    key, as a COPY would."""
+    ids = list(map(itemgetter(table.c.keys().index("id")), rows))
+    params = {"text": text.text, "fields_apart": text.fields_apart, "rows_apart": text.rows_apart}
+    if span := dense_range(ids):  # the usual batch: one range scan, mostly empty
+        params["low"], params["high"] = span
+    else:
+        params["ids"] = int_array(ids)
+    return _statement(table, span is not None, added(table)), params
+
+
+@cache
+def _statement(table: sa.Table, dense: bool, added: str | None) -> str:
+    names = ", ".join(f'"{column.name}"' for column in table.c)
+    fields = ", ".join(f"split_part(line, %(fields_apart)s, {n}){_cast(column)}"
+                       for n, column in enumerate(table.c, start=1))
+    kind = pg_type(table.c.id)
+    where = "id BETWEEN %(low)s AND %(high)s" if dense else f"id = ANY(ARRAY(SELECT unnest(%(ids)s::{kind}[])))"
+    incoming = f"SELECT {fields} FROM string_to_table(%(text)s, %(rows_apart)s) AS line"
+    new = (f'new AS (INSERT INTO "{table.name}" ({names}) SELECT * FROM ({incoming}) AS incoming ({names}) '
+           f'WHERE id NOT IN (SELECT id FROM "{table.name}" WHERE {where}) RETURNING *)')
+    return f"WITH {new}{f', added AS ({added})' if added else ''} SELECT count(*) FROM new"
+
+
+def _cast(column: sa.Column) -> str:
+    return "" if isinstance(column.type, sa.String) else f"::{pg_type(column)}"
