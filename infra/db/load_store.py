@@ -55,7 +55,8 @@ class SqlLoadStore:
         self.commits_in_a_process = is_sqlite_file(engine)
         if engine.dialect.name == "sqlite" and not self.commits_in_a_process:
             self.commits_in_flight = 0  # a database in memory is this process's own: committed in turn
-        self.writes_from_lines = self._write_rows is not sqlite_executemany  # PostgreSQL's COPY, MariaDB's literals
+        # PostgreSQL's rows text and MariaDB's literals are made from the lines; SQLite's executemany is not.
+        self.writes_from_lines = self._write_rows is not sqlite_executemany
 
     def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]:
         with unavailable_on_failure(), self._engine.connect() as conn:

@@ -12,8 +12,9 @@
 
 Each round trip wakes a commit thread that must take the interpreter back from the thread that validates the
 next batches: fewer of them is time given back to validation. A parent missing by the look-up fails the
-batch (ConcurrentWrite, retried); a row another writer inserted meanwhile fails the insert on the primary
-key (IntegrityError): the store then runs the batch again on the portable path (infra.db.inserts)."""
+batch (ConcurrentWrite, retried), and so does the foreign key where the triggers stay on; a row another
+writer inserted meanwhile fails the insert on the primary key (IntegrityError): the store then runs the
+batch again on the portable path (infra.db.inserts)."""
 from __future__ import annotations
 
 import json
@@ -29,7 +30,7 @@ from core.ports import BatchWrite
 from core.summary import BatchSummary
 from infra.db.bulk import int_array, pg_type
 from infra.db.hire_summaries import fold_on, summary_of_inserted
-from infra.db.inserts import parents_named, require_parents
+from infra.db.inserts import ConcurrentWrite, parents_named, require_parents
 from infra.db.postgres_insert import new_rows_statement, rows_text
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejections_as_json
 from infra.db.schema import TABLES, load_batches, rejected_rows
@@ -57,17 +58,24 @@ class PostgresBatch:
         named = parents_named(table, rows) if rows else []
         with self._transaction() as (connection, cursor):
             look_up = _look_up(named, bool(named) and self._may_skip(cursor), durable)
-            with connection.pipeline(), connection.cursor() as asked, connection.cursor() as inserting:
-                cursor.execute("BEGIN")
-                if look_up:
-                    asked.execute(look_up, [int_array(wanted) for _, wanted in named])
-                if rows:
-                    inserting.execute(*new_rows_statement(table, rows, rows_text(table, rows, write.lines),
-                                                       summary_of_inserted))
-                if write.rejections:
-                    cursor.execute(_REJECTIONS, [rejections_as_json(write.rejections)])
-                locked = asked.fetchone() if named else ()
-                inserted = inserting.fetchone()[0] if rows else 0
+            try:
+                with connection.pipeline(), connection.cursor() as asked, connection.cursor() as inserting:
+                    cursor.execute("BEGIN")
+                    if look_up:
+                        asked.execute(look_up, [int_array(wanted) for _, wanted in named])
+                    if rows:
+                        inserting.execute(*new_rows_statement(table, rows, rows_text(table, rows, write.lines),
+                                                              summary_of_inserted))
+                    if write.rejections:
+                        cursor.execute(_REJECTIONS, [rejections_as_json(write.rejections)])
+                    # The look-up answers the parents' counts first (when it only sets this transaction's
+                    # settings, its answer is left to the pipeline).
+                    locked = asked.fetchone() if named else ()
+                    inserted = inserting.fetchone()[0] if rows else 0
+            except psycopg.errors.ForeignKeyViolation as error:
+                # The triggers stayed on (a role that may not switch them off) and met the parent first.
+                raise ConcurrentWrite(f"a parent this batch of {table.name} names was deleted after validation: "
+                                      f"{error.diag.message_detail}") from error
             require_parents(table, named, locked[:len(named)])
             summary = write.summary(inserted)
             record = {**summary.as_dict(), "task_id": write.task_id, "table_name": write.table.value,

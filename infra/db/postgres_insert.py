@@ -39,7 +39,7 @@ def rows_text(table: sa.Table, rows: Sequence[tuple], lines: Sequence[str]) -> R
 
 
 def new_rows_statement(table: sa.Table, rows: Sequence[tuple], text: RowsText,
-                    added: Callable[[sa.Table], str | None]) -> tuple[str, dict]:
+                       added: Callable[[sa.Table], str | None]) -> tuple[str, dict]:
     """The statement and its parameters: inserts the rows of `text` whose id is absent and answers one row,
     the count inserted. `added(table)` is the statement, if any, that takes the inserted rows (as `new`)
     into the summary. Rows another writer inserted after this statement's snapshot fail it on the primary
@@ -60,9 +60,10 @@ def _statement(table: sa.Table, dense: bool, added: str | None) -> str:
                        for n, column in enumerate(table.c, start=1))
     kind = pg_type(table.c.id)
     where = "id BETWEEN %(low)s AND %(high)s" if dense else f"id = ANY(ARRAY(SELECT unnest(%(ids)s::{kind}[])))"
-    incoming = f"SELECT {fields} FROM string_to_table(%(text)s, %(rows_apart)s) AS line"
+    incoming = f"SELECT {fields} FROM unnest(string_to_array(%(text)s, %(rows_apart)s)) AS line"
+    # The inserted rows are returned only where the summary takes them.
     new = (f'new AS (INSERT INTO "{table.name}" ({names}) SELECT * FROM ({incoming}) AS incoming ({names}) '
-           f'WHERE id NOT IN (SELECT id FROM "{table.name}" WHERE {where}) RETURNING *)')
+           f'WHERE id NOT IN (SELECT id FROM "{table.name}" WHERE {where}) RETURNING {"*" if added else "id"})')
     return f"WITH {new}{f', added AS ({added})' if added else ''} SELECT count(*) FROM new"
 
 

@@ -125,7 +125,9 @@ WRITTEN = ('id,name,datetime,department_id,job_id\n'
            '0002,Bea,2021-07-27 16:02:08.5,1,1\n'          # leading zeros, a space, a fraction, no zone
            '3,Cy,2021-07-27T16:02:08+02:00,1,1\n'          # another zone: converted, never sent as written
            '4,"Dee, Jr.",2021-07-27T16:02:08.1234567Z,1,1\n'  # quoted, and a fraction past microseconds
-           '5,  Eve  ,2021-07-27T16:02:08Z,1,1\n')         # to be trimmed
+           '5,  Eve  ,2021-07-27T16:02:08Z,1,1\n'         # to be trimmed
+           '6,RUIZ,2021-07-27T16:02:08Z,1,1\n'            # a name that ends in Z, as the datetime does
+           '0007,Gil,2021-07-27T16:02:08Z,1,1\n')         # leading zeros, plain
 
 
 def test_rows_are_stored_as_the_rules_read_them_however_the_file_wrote_them(settings):
@@ -135,13 +137,13 @@ def test_rows_are_stored_as_the_rules_read_them_however_the_file_wrote_them(sett
     store = SqlLoadStore(create_engine(settings.database_url), lambda: datetime(2024, 1, 1))
     store.commit_batch(BatchWrite(Table.DEPARTMENTS, "parents", 1, 1, [Department(1, "D")], []))
     store.commit_batch(BatchWrite(Table.JOBS, "parents", 1, 1, [Job(1, "J")], []))
-    for batch_size in (6, 1):  # every line in one batch, and each batch a line of its own
+    for batch_size in (8, 1):  # every line in one batch, and each batch a line of its own
         (settings.storage_dir / f"written{batch_size}.csv").write_text(WRITTEN, encoding="utf-8")
         with sa.create_engine(settings.database_url).begin() as conn:
             conn.execute(hired_employees.delete())
         services.ingestion.batch_size = batch_size
         summary = services.ingestion.load_blob(Table.HIRED_EMPLOYEES, f"w{batch_size}", f"written{batch_size}.csv")
-        assert summary.totals()["inserted"] == 5
+        assert summary.totals()["inserted"] == 7
         engine = sa.create_engine(settings.database_url)
         with engine.connect() as conn:
             stored = [tuple(r) for r in conn.execute(sa.select(hired_employees).order_by(hired_employees.c.id))]
@@ -149,7 +151,7 @@ def test_rows_are_stored_as_the_rules_read_them_however_the_file_wrote_them(sett
         at = datetime(2021, 7, 27, 16, 2, 8)
         assert stored == [(1, "Ana", at, 1, 1), (2, "Bea", at.replace(microsecond=500_000), 1, 1),
                           (3, "Cy", at.replace(hour=14), 1, 1), (4, "Dee, Jr.", at.replace(microsecond=123_456), 1, 1),
-                          (5, "Eve", at, 1, 1)]
+                          (5, "Eve", at, 1, 1), (6, "RUIZ", at, 1, 1), (7, "Gil", at, 1, 1)]
 
 
 def test_mariadb_fails_a_batch_whole_when_a_parent_was_deleted_after_validation(mariadb_url):

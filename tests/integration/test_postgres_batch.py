@@ -133,3 +133,23 @@ def test_rejected_rows_keep_their_fields_or_json_null_as_every_path_writes_them(
         (3, False, "null", '["not UTF-8"]', now, unread.raw),
         (4, False, '["x", "Quoted, name"]', '["id: not a number"]', now, 'x,"Quoted, name"')]
     engine.dispose()
+
+
+def test_a_parent_deleted_after_validation_fails_the_batch_whole_where_the_triggers_stay_on(owner_without_superuser):
+    """A role that may not switch the triggers off: the foreign key meets the missing parent in the insert,
+    before the look-up's count is read, and the batch fails as retryable all the same."""
+    engine = owner_without_superuser
+    store = SqlLoadStore(engine, lambda: datetime(2024, 1, 1))
+    store.commit_batch(BatchWrite(Table.DEPARTMENTS, "t", 1, 1, [Department(1, "D")], []))
+    store.commit_batch(BatchWrite(Table.JOBS, "t", 1, 1, [Job(1, "J")], []))
+    rows = [Employee(10, "A", datetime(2021, 1, 1), 1, 1), Employee(11, "B", datetime(2021, 1, 1), 2, 1)]
+
+    with pytest.raises(ConcurrentWrite, match="deleted after validation"):
+        store.commit_batch(BatchWrite(Table.HIRED_EMPLOYEES, "t", 1, 2, rows, []))
+
+    assert store._postgres._may_skip_triggers is False
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM hired_employees")).scalar_one() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM load_batches WHERE table_name = 'hired_employees'")
+                            ).scalar_one() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM hire_summary_additions")).scalar_one() == 0

@@ -2,6 +2,8 @@
 plain form are used as they are, and MariaDB's VALUES say exactly what the lines say."""
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from infra.db.schema import departments, hired_employees
 from infra.db.written_lines import as_mysql_values, plain_text
 
@@ -24,9 +26,20 @@ def test_mariadb_values_quote_every_field_escape_quotes_and_backslashes_and_drop
     assert as_mysql_values(departments, ["1,Sales", "2,R&D"], backslash_escapes=True) == "('1','Sales'),('2','R&D')"
 
 
+def test_mariadb_values_cut_only_a_datetimes_z_wherever_the_datetime_stands():
+    assert as_mysql_values(hired_employees, ["1,RUIZ,2021-07-27T16:02:08Z,1,2"], backslash_escapes=True) == (
+        "('1','RUIZ','2021-07-27T16:02:08','1','2')")
+    last = sa.Table("at_the_end", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("name", sa.Unicode(255)), sa.Column("at", sa.DateTime))
+    assert as_mysql_values(last, ["1,RUIZ,2021-07-27T16:02:08Z", "2,Ana,2021-07-27T16:02:09Z"],
+                           backslash_escapes=True) == (
+        "('1','RUIZ','2021-07-27T16:02:08'),('2','Ana','2021-07-27T16:02:09')")
+
+
 def test_mariadb_values_are_not_made_from_lines_whose_names_end_as_a_datetime_does_or_that_are_not_plain():
-    # A name ending in "Z" then its comma: cutting each datetime's Z by text alone would cut the name's.
-    assert as_mysql_values(hired_employees, ["1,RUIZ,2021-07-27T16:02:08Z,1,2"], backslash_escapes=True) is None
+    # A name that ends as a datetime does would lose its Z with the datetime's: written from the typed values.
+    assert as_mysql_values(hired_employees, ["1,AT12:34:56Z,2021-07-27T16:02:08Z,1,2"],
+                           backslash_escapes=True) is None
     # Datetimes other than whole UTC seconds with a Z are written from the typed values.
     assert as_mysql_values(hired_employees, ["1,Ana,2021-07-27T16:02:08.5Z,1,2"], backslash_escapes=True) is None
     assert as_mysql_values(hired_employees, ['1,"Ana",2021-07-27T16:02:08Z,1,2'], backslash_escapes=True) is None
