@@ -31,7 +31,7 @@ from core.summary import BatchSummary
 from infra.db.bulk import int_array, pg_type
 from infra.db.hire_summaries import fold_on, summary_of_inserted
 from infra.db.inserts import ConcurrentWrite, parents_named, require_parents
-from infra.db.postgres_insert import new_rows_statement, rows_text
+from infra.db.postgres_insert import new_rows_statement
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejections_as_json
 from infra.db.schema import TABLES, load_batches, rejected_rows
 
@@ -64,8 +64,7 @@ class PostgresBatch:
                     if look_up:
                         asked.execute(look_up, [int_array(wanted) for _, wanted in named])
                     if rows:
-                        inserting.execute(*new_rows_statement(table, rows, rows_text(table, rows, write.lines),
-                                                              summary_of_inserted))
+                        inserting.execute(*new_rows_statement(table, rows, write.lines, summary_of_inserted(table)))
                     if write.rejections:
                         cursor.execute(_REJECTIONS, [rejections_as_json(write.rejections)])
                     # The look-up answers the parents' counts first (when it only sets this transaction's

@@ -13,7 +13,7 @@ import csv
 import io
 from functools import cache
 from operator import itemgetter
-from typing import Callable, NamedTuple, Sequence
+from typing import Sequence
 
 import sqlalchemy as sa
 
@@ -23,34 +23,30 @@ from infra.db.written_lines import plain_text
 _UNIT, _RECORD = "\x1f", "\x1e"
 
 
-class RowsText(NamedTuple):
-    text: str
-    fields_apart: str  # what parts two fields of a row
-    rows_apart: str  # what parts two rows
-
-
-def rows_text(table: sa.Table, rows: Sequence[tuple], lines: Sequence[str]) -> RowsText:
-    """The rows as one text: their lines when the file wrote them plainly, else written out here."""
-    if len(lines) == len(rows) and (text := plain_text(table, lines)) is not None:
-        return RowsText(text, ",", "\n")
-    buffer = io.StringIO()
-    csv.writer(buffer, delimiter=_UNIT, lineterminator=_RECORD, quoting=csv.QUOTE_NONE, quotechar=None).writerows(rows)
-    return RowsText(buffer.getvalue()[:-1], _UNIT, _RECORD)
-
-
-def new_rows_statement(table: sa.Table, rows: Sequence[tuple], text: RowsText,
-                       added: Callable[[sa.Table], str | None]) -> tuple[str, dict]:
-    """The statement and its parameters: inserts the rows of `text` whose id is absent and answers one row,
-    the count inserted. `added(table)` is the statement, if any, that takes the inserted rows (as `new`)
-    into the summary. Rows another writer inserted after this statement's snapshot fail it on the primary
-    key, as a COPY would."""
+def new_rows_statement(table: sa.Table, rows: Sequence[tuple], lines: Sequence[str],
+                       added: str | None) -> tuple[str, dict]:
+    """The statement and its parameters: inserts those of the rows (their `lines` as the file wrote them, if
+    any) whose id is absent and answers one row, the count inserted. `added` is the statement, if any, that
+    takes the inserted rows (as `new`) into the summary. Rows another writer inserted after this statement's
+    snapshot fail it on the primary key, as a COPY would."""
+    text, fields_apart, rows_apart = _as_text(table, rows, lines)
+    params = {"text": text, "fields_apart": fields_apart, "rows_apart": rows_apart}
     ids = list(map(itemgetter(table.c.keys().index("id")), rows))
-    params = {"text": text.text, "fields_apart": text.fields_apart, "rows_apart": text.rows_apart}
     if span := dense_range(ids):  # the usual batch: one range scan, mostly empty
         params["low"], params["high"] = span
     else:
         params["ids"] = int_array(ids)
-    return _statement(table, span is not None, added(table)), params
+    return _statement(table, span is not None, added), params
+
+
+def _as_text(table: sa.Table, rows: Sequence[tuple], lines: Sequence[str]) -> tuple[str, str, str]:
+    """The rows as one text, and what parts two fields and two rows in it: their lines when the file wrote
+    them plainly, else written out here."""
+    if len(lines) == len(rows) and (text := plain_text(table, lines)) is not None:
+        return text, ",", "\n"
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=_UNIT, lineterminator=_RECORD, quoting=csv.QUOTE_NONE, quotechar=None).writerows(rows)
+    return buffer.getvalue()[:-1], _UNIT, _RECORD
 
 
 @cache
