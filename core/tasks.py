@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator, Protocol
 
 from core.errors import NotFound, StoreUnavailable
 from core.leases import REGISTRY_AWAY, Heartbeat, LapseWatch, Lease, LeaseLost, gone_from_this_host, this_process
-from core.progress import Progress
+from core.progress import Progress, ThrottledProgress
 from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 END_WRITE_PAUSES = (0.5, 1, 2, 4, 8, 15, 15, 15)
 # The holder of a load's lease while its chunks run: every chunk step renews it, whichever worker runs it.
 CHUNKS_HOLDER = "chunks"
+PROGRESS_EVERY = 0.25  # seconds between the progress figures a run writes to the registry
 
 
 def _told(error: Exception) -> str:
@@ -150,6 +151,7 @@ class Tasks:
         self._new_id = new_id
         self._lease = timedelta(seconds=lease_seconds)
         self._pause = pause
+        self._monotonic = monotonic
         self._lapses = LapseWatch(lease_seconds / 4, monotonic)
         self._gone = gone
         self._progress_unrecorded: set[str] = set()  # tasks whose last progress write failed
@@ -220,9 +222,11 @@ class Tasks:
         except REGISTRY_AWAY as error:
             raise RetryLater(f"the task registry is unavailable: {error}") from error
         with self._heartbeat(task_id, holder) as heartbeat:
+            progress = ThrottledProgress(lambda figures: self.record_progress(task_id, figures), PROGRESS_EVERY,
+                                         self._monotonic)
             try:
-                on_progress = self._progress_of(task_id, heartbeat)
-                result = self._handlers[kind](task_id=task_id, on_progress=on_progress, **args)
+                result = self._handlers[kind](task_id=task_id, on_progress=self._progress_of(task_id, heartbeat,
+                                                                                             progress), **args)
             except LeaseLost:
                 log.warning("another worker took the task over: this run stops")
                 return None
@@ -237,6 +241,7 @@ class Tasks:
             except Exception as error:
                 self.record_failure(task_id, error)
                 raise
+            progress.flush()
             if result is CONTINUES:
                 self._write_end(self._registry.renew, task_id, holder, self._clock() + self._lease, CHUNKS_HOLDER)
             else:
@@ -276,11 +281,12 @@ class Tasks:
 
         return Heartbeat(renew, every=self._lease.total_seconds() / 4)
 
-    def _progress_of(self, task_id: str, heartbeat: Heartbeat) -> Callable[[Progress], None]:
+    @staticmethod
+    def _progress_of(task_id: str, heartbeat: Heartbeat, write: ThrottledProgress) -> Callable[[Progress], None]:
         def on_progress(progress: Progress) -> None:
             if heartbeat.lost:
                 raise LeaseLost(task_id)
-            self.record_progress(task_id, progress)
+            write(progress)
         return on_progress
 
     def _write_end(self, write: Callable[..., Any], *args: Any) -> Any:

@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import BrokerUnavailable, NotFound, StoreUnavailable
 from core.progress import Progress
-from core.tasks import CONTINUES, RetryLater, TaskRecord, Tasks, TaskState
+from core.tasks import CONTINUES, PROGRESS_EVERY, RetryLater, TaskRecord, Tasks, TaskState
 from domain.tables import Table
 
 START = datetime(2024, 5, 1, 12, 0, 0)
@@ -201,3 +201,22 @@ def test_a_step_that_meets_a_store_away_shows_retry_until_its_attempts_are_spent
     assert record.state is TaskState.RETRY and record.error == "a step, attempt 1 of 3: the database is unavailable"
     with pytest.raises(StoreUnavailable):
         tasks.run_step(task_id, away, attempt=3, attempts=3)  # the chord's error callback records the failure
+
+
+def test_a_run_writes_its_progress_once_an_interval_and_its_last_figure_before_its_end(registry, dispatcher):
+    """A load reports a figure a batch; the registry gets the first at once, then one a PROGRESS_EVERY, and the
+    last before the task's end is recorded."""
+    now = [0.0]
+
+    def load(task_id, on_progress):
+        for rows in range(1000, 11_000, 1000):
+            on_progress(Progress("hired_employees", rows, rows * 50, 500_000))
+            now[0] += PROGRESS_EVERY / 4
+        return {"total": {"processed": 10_000}}
+
+    tasks = Tasks(registry, dispatcher, {"load": load}, ticking_clock(), lambda: "task-9", monotonic=lambda: now[0])
+    task_id = tasks.submit("load", {})
+    tasks.run(task_id, "load", {})
+    assert [p.rows_done for p in registry.progress_seen] == [1000, 5000, 9000, 10_000]
+    record = tasks.status(task_id)
+    assert record.state is TaskState.SUCCESS and record.progress["rows_done"] == 10_000
