@@ -28,8 +28,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
-# How many times each path a target compares runs (in turns): a single run of each swung a ratio by a fifth
-# on this kind of shared machine.
+# How many times each path a target compares runs (in turns): on a shared machine one run of each leaves a
+# ratio to whichever path met the slower minutes (Documentation/benchmarks.md).
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 ORIGINAL_ROWS = int(os.environ.get("BENCH_ORIGINAL_ROWS", "20000"))
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -426,8 +426,8 @@ def main() -> None:
             results["memory"][size] = memory_at(size, data, tmp)
         out, _, _ = run_child([sys.executable, SCALE_OUT, "--data", str(data), "--processes", "1", "2"])
         results["scale_out"] = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-        for first, run in zip([True, *[False] * len(results["scale_out"])], results["scale_out"]):
-            paths[_worker_path(run, first)] = {"seconds": run["seconds"], "peak_rss_mb": run["peak_rss_mb"]}
+        for index, run in enumerate(results["scale_out"]):
+            paths[_worker_path(run, index == 0)] = {"seconds": run["seconds"], "peak_rss_mb": run["peak_rss_mb"]}
         results["report_targets"] = report_bench.run(data, tmp)
     report(results)
 
