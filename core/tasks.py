@@ -22,6 +22,12 @@ CHUNKS_HOLDER = "chunks"
 PROGRESS_EVERY = 0.25  # seconds between the progress figures a run writes to the registry
 
 
+def _last_figure(progress: ThrottledProgress, heartbeat: Heartbeat) -> None:
+    """The figure a run held back, written before its end unless another worker has taken the task over."""
+    if not heartbeat.lost:
+        progress.flush()
+
+
 def _told(error: Exception) -> str:
     """What a client may read of a failure: our own errors' words; of anything else only its kind, since
     a driver's message can carry SQL and row values. The worker's log keeps the whole traceback."""
@@ -222,15 +228,16 @@ class Tasks:
         except REGISTRY_AWAY as error:
             raise RetryLater(f"the task registry is unavailable: {error}") from error
         with self._heartbeat(task_id, holder) as heartbeat:
-            progress = ThrottledProgress(lambda figures: self.record_progress(task_id, figures), PROGRESS_EVERY,
-                                         self._monotonic)
+            progress = self._throttled(task_id)
             try:
                 result = self._handlers[kind](task_id=task_id, on_progress=self._progress_of(task_id, heartbeat,
                                                                                              progress), **args)
+                _last_figure(progress, heartbeat)
             except LeaseLost:
                 log.warning("another worker took the task over: this run stops")
                 return None
             except StoreUnavailable as error:
+                _last_figure(progress, heartbeat)
                 if attempt < attempts:
                     self._write_end(self._registry.retrying, task_id, f"attempt {attempt} of {attempts}: {error}")
                     self._write_end(self._registry.release, task_id, holder, self._clock() + self._lease)
@@ -239,9 +246,9 @@ class Tasks:
                                 self._clock())
                 raise
             except Exception as error:
+                _last_figure(progress, heartbeat)
                 self.record_failure(task_id, error)
                 raise
-            progress.flush()
             if result is CONTINUES:
                 self._write_end(self._registry.renew, task_id, holder, self._clock() + self._lease, CHUNKS_HOLDER)
             else:
@@ -280,6 +287,10 @@ class Tasks:
                     or self._registry.get(task_id) is None)
 
         return Heartbeat(renew, every=self._lease.total_seconds() / 4)
+
+    def _throttled(self, task_id: str) -> ThrottledProgress:
+        return ThrottledProgress(lambda figures: self.record_progress(task_id, figures), PROGRESS_EVERY,
+                                 self._monotonic)
 
     @staticmethod
     def _progress_of(task_id: str, heartbeat: Heartbeat, write: ThrottledProgress) -> Callable[[Progress], None]:
@@ -321,8 +332,12 @@ class Tasks:
         task's lease with its progress recorded. A store that is away is worth another attempt, shown as
         RETRY, as for a whole task (RetryLater); the step that ends the task records its result."""
         with self.holding_on(task_id):
+            progress = self._throttled(task_id)
             try:
-                result = step(lambda progress: self.record_progress(task_id, progress))
+                try:
+                    result = step(progress)
+                finally:  # the step's last figure, before whatever ends it is written
+                    progress.flush()
             except StoreUnavailable as error:
                 if attempt < attempts:
                     self._write_end(self._registry.retrying, task_id, f"a step, attempt {attempt} of {attempts}: "

@@ -2,8 +2,9 @@
 
 A measurement, not a test. BENCH_ROWS rows (default 1M) are generated with `flask generate`; each
 path runs against a database of its own on the local servers (BENCH_POSTGRES, BENCH_MARIADB), which
-is dropped afterwards. The paths a target compares run BENCH_ROUNDS times (default 3) in turns, and each
-target's ratio is the median of its rounds' ratios. Prints a table, then one JSON line with the same figures.
+is dropped afterwards. The paths of the paired targets (all but pandas' and the worker lines, which run once)
+run BENCH_ROUNDS times (default 3) in turns, and such a target's ratio is the median of its rounds' ratios.
+Prints a table, then one JSON line with the same figures.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 # How many times each path a target compares runs (in turns): on a shared machine one run of each leaves a
 # ratio to whichever path met the slower minutes (Documentation/benchmarks.md).
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+if ROUNDS < 1:
+    sys.exit("BENCH_ROUNDS must be at least 1")
 ORIGINAL_ROWS = int(os.environ.get("BENCH_ORIGINAL_ROWS", "20000"))
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 MARIADB = os.environ.get("BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/mysql")
@@ -401,7 +404,7 @@ def main() -> None:
         paths = results["paths"] = {}
         paths["psql \\copy, untyped table"] = raw_copy(data)
         paths["psql \\copy, typed table, primary key only"] = copy_typed_with_primary_key(data)
-        # Every path a target compares, in turns (see alternated).
+        # The paths of the paired targets, in turns (see alternated).
         paths.update(alternated({
             FLOOR: lambda: copy_into_real_table(data, triggers=False),
             "ours, PostgreSQL": lambda: ours_in_a_new_database(POSTGRES, data),
@@ -434,8 +437,9 @@ def main() -> None:
 
 def alternated(paths: dict, rounds: int) -> dict:
     """Each path run `rounds` times, all of them in turn (A B C, A B C, …), so that a slower minute of this
-    machine falls on every path alike. Each path's figures are those of its median run, with every run's
-    seconds beside them; a target's ratio is then the median of its ratios round by round."""
+    machine falls on every path alike. Each path's figures are those of its median run (the upper middle one
+    for an even count), with every run's seconds beside them; a target's ratio is then the median of its
+    ratios round by round, which the two median runs' seconds need not divide to."""
     runs: dict[str, list[dict]] = {name: [] for name in paths}
     for _ in range(rounds):
         for name, run in paths.items():

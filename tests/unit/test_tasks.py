@@ -220,3 +220,37 @@ def test_a_run_writes_its_progress_once_an_interval_and_its_last_figure_before_i
     assert [p.rows_done for p in registry.progress_seen] == [1000, 5000, 9000, 10_000]
     record = tasks.status(task_id)
     assert record.state is TaskState.SUCCESS and record.progress["rows_done"] == 10_000
+
+
+@pytest.mark.parametrize("error, attempts, raised, state", [
+    (RuntimeError("disk on fire"), 1, RuntimeError, TaskState.FAILURE),
+    (StoreUnavailable("the database is unavailable"), 3, RetryLater, TaskState.RETRY),
+])
+def test_a_run_that_fails_or_is_retried_still_writes_the_last_figure_it_held_back(registry, dispatcher, error,
+                                                                                  attempts, raised, state):
+    def load(task_id, on_progress):
+        for rows in (1000, 2000, 3000):
+            on_progress(Progress("hired_employees", rows, rows * 50, 500_000))  # the clock stands still
+        raise error
+
+    tasks = Tasks(registry, dispatcher, {"load": load}, ticking_clock(), lambda: "task-9", monotonic=lambda: 0.0)
+    task_id = tasks.submit("load", {})
+    with pytest.raises(raised):
+        tasks.run(task_id, "load", {}, attempt=1, attempts=attempts)
+    assert [p.rows_done for p in registry.progress_seen] == [1000, 3000]
+    record = tasks.status(task_id)
+    assert record.state is state and record.progress["rows_done"] == 3000
+
+
+def test_a_step_writes_its_last_figure_though_it_fails(tasks):
+    task_id = _handed_on(tasks)
+
+    def scan(progress):
+        progress(Progress("hired_employees", 10, 100, 1000))
+        progress(Progress("hired_employees", 20, 200, 1000))  # held back: no time has passed
+        raise StoreUnavailable("the database is unavailable")
+
+    with pytest.raises(RetryLater):
+        tasks.run_step(task_id, scan, attempt=1, attempts=2)
+    record = tasks.status(task_id)
+    assert record.state is TaskState.RETRY and record.progress["rows_done"] == 20
