@@ -22,12 +22,6 @@ CHUNKS_HOLDER = "chunks"
 PROGRESS_EVERY = 0.25  # seconds between the progress figures a run writes to the registry
 
 
-def _last_figure(progress: ThrottledProgress, heartbeat: Heartbeat) -> None:
-    """The figure a run held back, written before its end unless another worker has taken the task over."""
-    if not heartbeat.lost:
-        progress.flush()
-
-
 def _told(error: Exception) -> str:
     """What a client may read of a failure: our own errors' words; of anything else only its kind, since
     a driver's message can carry SQL and row values. The worker's log keeps the whole traceback."""
@@ -228,16 +222,13 @@ class Tasks:
         except REGISTRY_AWAY as error:
             raise RetryLater(f"the task registry is unavailable: {error}") from error
         with self._heartbeat(task_id, holder) as heartbeat:
-            progress = self._throttled(task_id)
             try:
-                result = self._handlers[kind](task_id=task_id, on_progress=self._progress_of(task_id, heartbeat,
-                                                                                             progress), **args)
-                _last_figure(progress, heartbeat)
+                with self._progress(task_id, heartbeat) as on_progress:
+                    result = self._handlers[kind](task_id=task_id, on_progress=on_progress, **args)
             except LeaseLost:
                 log.warning("another worker took the task over: this run stops")
                 return None
             except StoreUnavailable as error:
-                _last_figure(progress, heartbeat)
                 if attempt < attempts:
                     self._write_end(self._registry.retrying, task_id, f"attempt {attempt} of {attempts}: {error}")
                     self._write_end(self._registry.release, task_id, holder, self._clock() + self._lease)
@@ -246,7 +237,6 @@ class Tasks:
                                 self._clock())
                 raise
             except Exception as error:
-                _last_figure(progress, heartbeat)
                 self.record_failure(task_id, error)
                 raise
             if result is CONTINUES:
@@ -288,17 +278,25 @@ class Tasks:
 
         return Heartbeat(renew, every=self._lease.total_seconds() / 4)
 
-    def _throttled(self, task_id: str) -> ThrottledProgress:
-        return ThrottledProgress(lambda figures: self.record_progress(task_id, figures), PROGRESS_EVERY,
-                                 self._monotonic)
+    @contextmanager
+    def _progress(self, task_id: str, heartbeat: Heartbeat | None = None) -> Iterator[Callable[[Progress], None]]:
+        """The callback a run or a step reports its progress to: written to the registry at most every
+        PROGRESS_EVERY seconds, and the figure held back written as the work ends, however it ends, before
+        its end is recorded. A run whose lease another worker has taken (heartbeat.lost) stops at its next
+        figure and writes no more."""
+        throttled = ThrottledProgress(lambda figures: self.record_progress(task_id, figures), PROGRESS_EVERY,
+                                      self._monotonic)
 
-    @staticmethod
-    def _progress_of(task_id: str, heartbeat: Heartbeat, write: ThrottledProgress) -> Callable[[Progress], None]:
         def on_progress(progress: Progress) -> None:
-            if heartbeat.lost:
+            if heartbeat is not None and heartbeat.lost:
                 raise LeaseLost(task_id)
-            write(progress)
-        return on_progress
+            throttled(progress)
+
+        try:
+            yield on_progress
+        finally:
+            if heartbeat is None or not heartbeat.lost:
+                throttled.flush()
 
     def _write_end(self, write: Callable[..., Any], *args: Any) -> Any:
         """A task's end must not be lost to a registry that is away for a moment: it is tried again."""
@@ -332,12 +330,9 @@ class Tasks:
         task's lease with its progress recorded. A store that is away is worth another attempt, shown as
         RETRY, as for a whole task (RetryLater); the step that ends the task records its result."""
         with self.holding_on(task_id):
-            progress = self._throttled(task_id)
             try:
-                try:
-                    result = step(progress)
-                finally:  # the step's last figure, before whatever ends it is written
-                    progress.flush()
+                with self._progress(task_id) as on_progress:
+                    result = step(on_progress)
             except StoreUnavailable as error:
                 if attempt < attempts:
                     self._write_end(self._registry.retrying, task_id, f"a step, attempt {attempt} of {attempts}: "
