@@ -177,11 +177,12 @@ class _AsScanned:
         self._expected = scanned.count_not_in(before)
         self._taken = 0
 
-    def check(self, records: Sequence[Record]) -> CheckedBatch:
-        checked = self._validator.check(records)
-        if not all(row[0] in self._scanned for row in checked.rows):
+    def check(self, records: Sequence[Record], *, from_lines: bool = False) -> CheckedBatch:
+        checked = self._validator.check(records, from_lines=from_lines)
+        ids = checked.ids
+        if not all(map(self._scanned.__contains__, ids)):
             raise _changed()
-        self._taken += len(checked.rows)
+        self._taken += len(ids)
         return checked
 
     def finish(self) -> None:
@@ -254,7 +255,7 @@ class ChunkedLoads:
             records = _ChunkRecords(stream, file.starts[index], file.stop(index), 0, file.read_in)
             for batch in DataBatches(records.runs(), self._ingestion.batch_size, header_possible=index == 0):
                 rows += len(batch)
-                validator.check(batch)
+                validator.check(batch, from_lines=True)  # only the ids it takes are wanted, never its rows
         return ChunkScan(rows, records.lines, records.aligned, validator.seen.to_bytes())
 
     def _plan_commits(self, scans: list[ChunkScan]) -> list[ChunkCommit] | None:

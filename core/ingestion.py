@@ -103,7 +103,7 @@ class Ingestion:
         keep_lines = as_written and self._store.writes_from_lines
         with OrderedCommits(self._store, landed) as commits:
             for number, chunk in enumerate(batches, start=first_batch):
-                checked = validator.check(chunk)
+                checked = validator.check(chunk, from_lines=keep_lines)
                 recorded = committed.get(number)
                 if recorded is None:
                     commits.add(BatchWrite(table, summary.task_id, number, len(chunk), checked.rows,

@@ -46,6 +46,8 @@ class BatchWrite:
     task_id: str
     batch: int
     processed: int
+    # core.line_form.LineRows when every row comes from a line in the table's form: a store that sends the
+    # lines as they are reads their keys (core.line_form.keys_of), and the rows are parsed only if read.
     rows: Sequence[tuple]
     rejections: Sequence[Rejection]
     # Each row's raw text as the input wrote it, when known: a store may send it as it is, if it is

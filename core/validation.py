@@ -3,22 +3,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress
 from operator import itemgetter
 from typing import Callable, Iterable, Protocol, Sequence
 
 from core.columns import ColumnRules
 from core.csv_records import Record, all_plain, raw_of
+from core.line_form import LineForm, keys_of
 from core.seen_ids import SeenIds
 from domain.rejections import Rejection, rejection
-from domain.rules import RULES, RowCheck, check_fields, duplicate_reason, missing_parent_reasons
+from domain.rules import RULES, Reference, RowCheck, check_fields, duplicate_reason, missing_parent_reasons
 from domain.tables import Table
 
 
 @dataclass
 class CheckedBatch:
-    rows: list[tuple] = field(default_factory=list)
+    rows: Sequence[tuple] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)  # each row's raw text, as the input wrote it
+
+    @property
+    def ids(self) -> list[int]:
+        keys = keys_of(self.rows)
+        return keys.ids if keys is not None else [row[0] for row in self.rows]
 
 
 class ParentIds(Protocol):
@@ -28,7 +35,7 @@ class ParentIds(Protocol):
 
 
 class Checks(Protocol):
-    def check(self, records: Sequence[Record]) -> CheckedBatch: ...
+    def check(self, records: Sequence[Record], *, from_lines: bool = False) -> CheckedBatch: ...
 
 
 class BatchValidator:
@@ -38,6 +45,7 @@ class BatchValidator:
                  clock: Callable[[], datetime], seen: SeenIds | None = None) -> None:
         self._rules = RULES[table]
         self._columns = ColumnRules(self._rules)
+        self._form = LineForm.of(self._rules)
         self._source = source
         self._task_id = task_id
         self._parents = parents
@@ -48,11 +56,17 @@ class BatchValidator:
         # (the foreign key, or the bulk path's lock on the parents), and the retry validates afresh.
         self._confirmed: dict[Table, set[int]] = {ref.parent: set() for ref in self._rules.references}
 
-    def check(self, records: Sequence[Record]) -> CheckedBatch:
+    def check(self, records: Sequence[Record], *, from_lines: bool = False) -> CheckedBatch:
         """The valid rows as entities and every other record as a rejection, each list in input order.
 
         Most of a batch is valid: its rows are parsed a column at a time, their parents and ids checked a
-        set at a time, and only the records that break a rule are looked at one by one for their reasons."""
+        set at a time, and only the records that break a rule are looked at one by one for their reasons.
+
+        `from_lines`: the rows go to the database as the lines that hold them. A batch of plain lines is then
+        checked from its lines where it can be (_check_lines), and its rows are parsed only if read."""
+        if from_lines and self._form is not None and all_plain(records):
+            if (batch := self._check_lines(records, list(map(raw_of, records)))) is not None:
+                return batch
         rules = self._rules
         # The entity of each record whose every field is valid, else None: then check_fields names each
         # broken field, unless the record could not be read at all.
@@ -110,6 +124,46 @@ class BatchValidator:
             batch.rejections.append(self._reject(record, reasons, id_, now))
         return batch
 
+    def _check_lines(self, records: Sequence[Record], lines: list[str]) -> CheckedBatch | None:
+        """The usual batch, from its lines: each line in the table's form, or refused by a field rule; every
+        parent the lines in the form name known; none of their ids taken before or repeated. None for any
+        other batch, which the column path then checks whole."""
+        rules, form = self._rules, self._form
+        rest = form.out_of_form(lines)
+        if len(rest) == len(lines):
+            return None
+        parsed = self._columns.parsed([records[index].fields for index in rest])
+        if any(row is not None for row in parsed.rows):
+            return None  # a line out of the form that keeps every rule: the column path weighs it
+        full = {index: check_fields(rules, records[index].fields, parsed.values_of(at))
+                for at, index in enumerate(rest)}
+        if not all(check.reasons for check in full.values()):
+            return None
+        taken_lines = _but(lines, rest)
+        rows = form.rows(taken_lines)
+        keys = rows.keys
+        if self._confirmed_parents({ref: set(keys.parents[ref.name]) for ref in rules.references})[1]:
+            return None  # a line in the form names a parent that does not exist
+        rejected = {index: _id_of(check.values) for index, check in full.items()}
+        taken_before = {id_ for id_ in rejected.values() if id_ is not None and id_ in self._seen}
+        if not self._seen.add_new(keys.ids):
+            return None
+        batch = CheckedBatch(rows, [], taken_lines)
+        if not rest:
+            return batch
+        known, _ = self._confirmed_parents(
+            {ref: {check.values[ref.position] for check in full.values() if check.values} - {None}
+             for ref in rules.references})
+        taken_at = dict(zip(keys.ids, _but(range(len(lines)), rest)))
+        now = self._clock()
+        for index, (values, reasons) in full.items():
+            reasons = reasons + missing_parent_reasons(rules, values, known)
+            id_ = rejected[index]
+            if id_ is not None and (id_ in taken_before or taken_at.get(id_, len(lines)) < index):
+                reasons.append(duplicate_reason(id_))
+            batch.rejections.append(self._reject(records[index], reasons, id_, now))
+        return batch
+
     @property
     def seen(self) -> SeenIds:
         """The ids taken by the rows accepted so far."""
@@ -118,23 +172,40 @@ class BatchValidator:
     def _known_parents(self, quick: list, full: dict[int, RowCheck]) -> tuple[dict[Table, set[int]], list]:
         """The referenced ids that exist, per parent table, and (position, ids) for each reference some
         row names an id of that does not."""
-        known, missing = {}, []
         valid = list(filter(None, quick))
+        wanted = {}
         for ref in self._rules.references:
-            wanted = set(map(itemgetter(ref.position), valid))
-            wanted.update(c.values[ref.position] for c in full.values() if c.values)
-            wanted.discard(None)
+            wanted[ref] = set(map(itemgetter(ref.position), valid))
+            wanted[ref].update(c.values[ref.position] for c in full.values() if c.values)
+            wanted[ref].discard(None)
+        return self._confirmed_parents(wanted)
+
+    def _confirmed_parents(self, wanted: dict[Reference, set[int]]) -> tuple[dict[Table, set[int]], list]:
+        """The ids each reference names, asked of the parents only where not confirmed yet: the parent ids
+        that exist, per parent table, and (position, ids) for each reference that names ids that do not."""
+        known, missing = {}, []
+        for ref, ids in wanted.items():
             confirmed = self._confirmed[ref.parent]
-            if unseen := wanted - confirmed:
+            if unseen := ids - confirmed:
                 confirmed |= self._parents.known_ids(ref.parent, unseen)
             known[ref.parent] = confirmed
-            if absent := wanted - confirmed:
+            if absent := ids - confirmed:
                 missing.append((ref.position, absent))
         return known, missing
 
     def _reject(self, record: Record, reasons, id_, now) -> Rejection:
         return rejection(self._rules.table, self._source, record.line_number, record.raw, reasons,
                          self._task_id, now, id_, _fields_of(record, len(self._rules.names)))
+
+
+def _but(items: Sequence, left_out: list[int]) -> list:
+    """The items but those at the positions left out."""
+    if not left_out:
+        return list(items)
+    kept = bytearray(b"\x01") * len(items)
+    for at in left_out:
+        kept[at] = 0
+    return list(compress(items, kept))
 
 
 def _fields_of(record: Record, count: int) -> list[str] | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from operator import itemgetter
 from typing import Sequence
 
 _QUARTER_OF_MONTH = (0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4)
@@ -15,3 +16,9 @@ def year_and_quarter(moment: datetime) -> tuple[int, int]:
 def years_and_quarters(moments: Sequence[datetime]) -> tuple[list[int], list[int]]:
     """year_and_quarter of each moment of a column, as two columns: years and quarters."""
     return [moment.year for moment in moments], [_QUARTER_OF_MONTH[moment.month] for moment in moments]
+
+
+def years_and_quarters_of_texts(moments: Sequence[str]) -> tuple[list[int], list[int]]:
+    """The same for naive UTC moments written `YYYY-MM-…` (ISO 8601, with no offset but Z), read off the text."""
+    return (list(map(int, map(itemgetter(slice(0, 4)), moments))),
+            list(map(_QUARTER_OF_MONTH.__getitem__, map(int, map(itemgetter(slice(5, 7)), moments)))))

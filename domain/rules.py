@@ -17,8 +17,9 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
 
 
 # Characters no field may hold once trimmed: C0 controls, DEL and lone surrogates (which no database
-# stores as text, and which a JSON body can still carry).
-_NOT_TEXT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+# stores as text, and which a JSON body can still carry). As the ranges of a regular expression's class.
+NOT_TEXT_RANGES = "\x00-\x1f\x7f\ud800-\udfff"
+_NOT_TEXT = re.compile(f"[{NOT_TEXT_RANGES}]")
 _NOT_TEXT_SHOWN = 20  # a reason names this many, then counts the rest
 
 

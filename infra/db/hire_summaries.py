@@ -23,10 +23,11 @@ from typing import Sequence
 
 import sqlalchemy as sa
 
-from domain.quarters import year_and_quarter, years_and_quarters
+from core.line_form import LineRows
+from domain.quarters import years_and_quarters, years_and_quarters_of_texts
 from infra.db.bulk import RowWriter, dense_range, present_ids
 from infra.db.failures import unavailable_on_failure
-from infra.db.inserts import ConcurrentWrite
+from infra.db.inserts import ConcurrentWrite, row_ids
 from infra.db.schema import hire_summaries, hire_summary_additions, hired_employees
 
 KEY = ("year", "department_id", "job_id", "quarter")  # the primary key's order: the order rows are taken in
@@ -79,7 +80,7 @@ _INSERTED_ROWS = {"postgresql": _own_after}
 
 
 def _present(conn: sa.Connection, rows: Sequence[tuple]) -> set[int]:
-    ids = [row[0] for row in rows]
+    ids = row_ids(rows)
     if span := dense_range(ids):  # the usual batch: one range scan, mostly empty
         found = conn.execute(_IN_RANGE, dict(zip(("low", "high"), span))).scalars()
         return set(found).intersection(ids)
@@ -92,20 +93,25 @@ _IN_RANGE = sa.select(hired_employees.c.id).where(
 
 def counts(rows: Sequence[tuple]) -> Counter:
     """Hires per summary key (year, department, job, quarter) among employee rows in the table's column order."""
-    found: Counter = Counter()
-    for row in rows:
-        year, quarter = year_and_quarter(row[_DATETIME])
-        found[year, row[_DEPARTMENT], row[_JOB], quarter] += 1
-    return found
+    return Counter(zip(*_keys(rows)))
 
 
 def append(conn: sa.Connection, rows: Sequence[tuple]) -> None:
     """One row of hire_summary_additions: the key of each employee row (in the table's column order), a 1 each."""
     if rows:
-        years, quarters = years_and_quarters(list(map(itemgetter(_DATETIME), rows)))
+        years, departments, jobs, quarters = _keys(rows)
         conn.execute(hire_summary_additions.insert(), {
-            "year": years, "department_id": list(map(itemgetter(_DEPARTMENT), rows)),
-            "job_id": list(map(itemgetter(_JOB), rows)), "quarter": quarters, "hired": [1] * len(rows)})
+            "year": years, "department_id": departments, "job_id": jobs, "quarter": quarters, "hired": [1] * len(rows)})
+
+
+def _keys(rows: Sequence[tuple]) -> tuple[list[int], list[int], list[int], list[int]]:
+    """The summary key of each employee row, a column each: years, departments, jobs, quarters. Rows of lines in
+    the table's form (core.line_form) are read off the lines' texts, none parsed."""
+    if isinstance(rows, LineRows):
+        years, quarters = years_and_quarters_of_texts(rows.texts(_DATETIME))
+        return years, list(map(int, rows.texts(_DEPARTMENT))), list(map(int, rows.texts(_JOB))), quarters
+    years, quarters = years_and_quarters(list(map(itemgetter(_DATETIME), rows)))
+    return years, list(map(itemgetter(_DEPARTMENT), rows)), list(map(itemgetter(_JOB), rows)), quarters
 
 
 def add(conn: sa.Connection, found: Counter) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.errors import StoreUnavailable
+from core.line_form import keys_of
 from infra.db.written_lines import as_mysql_values
 
 # Bound parameters one statement may carry, per dialect (SQL Server stops at 2100).
@@ -30,10 +31,13 @@ def insert_new_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple],
     per_statement = rows_per_statement(dialect, table)
     if len(lines) != len(rows):
         lines = ()
+    insert = _INSERTERS.get(dialect, _insert_where_absent)
+    if len(rows) <= per_statement:  # whole: rows of lines in the form (core.line_form) stay unread
+        return insert(conn, table, rows, lines)
     inserted = 0
     for start in range(0, len(rows), per_statement):
         end = start + per_statement
-        inserted += _INSERTERS.get(dialect, _insert_where_absent)(conn, table, rows[start:end], lines[start:end])
+        inserted += insert(conn, table, rows[start:end], lines[start:end])
     return inserted
 
 
@@ -78,7 +82,8 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], 
     transaction: a mismatch fails the batch, which is retried."""
     driver = conn.connection.driver_connection
     # The driver escapes for the server's quoting mode: what it makes of one backslash tells the mode.
-    values = as_mysql_values(table, lines, backslash_escapes=driver.escape("\\") != "'\\'")
+    values = as_mysql_values(table, lines, backslash_escapes=driver.escape("\\") != "'\\'",
+                             in_form=keys_of(rows) is not None)
     if values is None:
         literals = [_mysql_literal(column, driver.escape) for column in table.c]
         values = ",".join(["(" + ",".join([literal(value) if value is not None else "NULL"
@@ -89,7 +94,7 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], 
         if unchecked:
             _hold_parents(cursor, table, rows)
         else:
-            ids = ",".join(map(str, (row[0] for row in rows)))  # ints the rules parsed: no escaping needed
+            ids = ",".join(map(str, row_ids(rows)))  # ints the rules parsed: no escaping needed
             cursor.execute(f"SELECT COUNT(*) FROM `{table.name}` WHERE id IN ({ids})")
             present = cursor.fetchone()[0]
         inserted = cursor.execute(f"{'SET STATEMENT foreign_key_checks = 0 FOR ' if unchecked else ''}"
@@ -110,11 +115,20 @@ def _wrapped_errors(conn: sa.Connection) -> Iterator[None]:
         raise sa.exc.DBAPIError.instance(None, None, error, conn.dialect.loaded_dbapi.Error) from error
 
 
+def row_ids(rows: Sequence[tuple]) -> list[int]:
+    """The rows' ids (each table's first column), read without parsing rows of lines in the form."""
+    keys = keys_of(rows)
+    return keys.ids if keys is not None else [row[0] for row in rows]
+
+
 def parents_named(table: sa.Table, rows: Sequence[tuple]) -> list[tuple[sa.Column, list[int]]]:
     """Each parent key the rows reference and the ids they name of it, in order: what a batch locks (as the
     foreign-key check of each row would) before it writes without those checks."""
-    named = [(fk.column, sorted(set(map(itemgetter(table.c.keys().index(fk.parent.key)), rows)) - {None}))
-             for fk in table.foreign_keys]
+    if (keys := keys_of(rows)) is not None:
+        named = [(fk.column, keys.parents[fk.parent.key]) for fk in table.foreign_keys]
+    else:
+        named = [(fk.column, sorted(set(map(itemgetter(table.c.keys().index(fk.parent.key)), rows)) - {None}))
+                 for fk in table.foreign_keys]
     return [(key, wanted) for key, wanted in named if wanted]
 
 

@@ -17,6 +17,7 @@ from typing import Sequence
 
 import sqlalchemy as sa
 
+from core.line_form import keys_of
 from infra.db.bulk import dense_range, int_array, pg_type
 from infra.db.written_lines import plain_text
 
@@ -27,11 +28,16 @@ def new_rows_statement(table: sa.Table, rows: Sequence[tuple], lines: Sequence[s
                        added: str | None) -> tuple[str, dict]:
     """The statement and its parameters: inserts those of the rows (their `lines` as the file wrote them, if
     any) whose id is absent and answers one row, the count inserted. `added` is the statement, if any, that
-    takes the inserted rows (as `new`) into the summary. Rows another writer inserted after this statement's
-    snapshot fail it on the primary key, as a COPY would."""
-    text, fields_apart, rows_apart = _as_text(table, rows, lines)
+    takes the inserted rows (as `new`) into the summary. Rows of lines in the table's form (core.line_form)
+    are not read: their lines are the table's CSV as they stand. Rows another writer inserted after this
+    statement's snapshot fail it on the primary key, as a COPY would."""
+    if (keys := keys_of(rows)) is not None:
+        text, fields_apart, rows_apart = "\n".join(lines), ",", "\n"
+        ids = keys.ids
+    else:
+        text, fields_apart, rows_apart = _as_text(table, rows, lines)
+        ids = list(map(itemgetter(table.c.keys().index("id")), rows))
     params = {"text": text, "fields_apart": fields_apart, "rows_apart": rows_apart}
-    ids = list(map(itemgetter(table.c.keys().index("id")), rows))
     if span := dense_range(ids):  # the usual batch: one range scan, mostly empty
         params["low"], params["high"] = span
     else:

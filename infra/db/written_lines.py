@@ -36,14 +36,16 @@ def plain_text(table: sa.Table, lines: Sequence[str]) -> str | None:
     return text if lines and _lines_of(table, _ANY_UTC_MOMENT).fullmatch(text + "\n") else None
 
 
-def as_mysql_values(table: sa.Table, lines: Sequence[str], backslash_escapes: bool) -> str | None:
+def as_mysql_values(table: sa.Table, lines: Sequence[str], backslash_escapes: bool, in_form: bool = False
+                    ) -> str | None:
     """The lines as the VALUES of one INSERT for MariaDB/MySQL, or None when any line is not in that form
     (datetimes must be whole UTC seconds with a Z). Made by a few passes over the whole text, none a row:
     every field is quoted, numbers too (the server reads '7' into an INT column as 7), and a datetime loses
     its Z, which MariaDB does not take. A line in that form holds no control character and no double quote,
-    so a quote and, where the server reads backslashes as escapes, a backslash are all that need escaping."""
+    so a quote and, where the server reads backslashes as escapes, a backslash are all that need escaping.
+    `in_form`: the lines are known to be in the table's form (core.line_form), which is within this one."""
     text = "\n".join(lines)
-    if not lines or not _lines_of(table, _ZULU_SECONDS).fullmatch(text + "\n"):
+    if not lines or not (in_form or _lines_of(table, _ZULU_SECONDS).fullmatch(text + "\n")):
         return None
     text, cut = _ZULU_END.subn("", text)
     if cut != len(lines) * _datetimes_in(table):  # a name that ends as a datetime does: written out instead
