@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.errors import StoreUnavailable
-from core.line_form import keys_of
+from core.line_form import LineRows, keys_of
 from infra.db.written_lines import as_mysql_values
 
 # Bound parameters one statement may carry, per dialect (SQL Server stops at 2100).
@@ -82,8 +82,9 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], 
     transaction: a mismatch fails the batch, which is retried."""
     driver = conn.connection.driver_connection
     # The driver escapes for the server's quoting mode: what it makes of one backslash tells the mode.
-    values = as_mysql_values(table, lines, backslash_escapes=driver.escape("\\") != "'\\'",
-                             in_form=keys_of(rows) is not None)
+    in_form = isinstance(rows, LineRows)
+    values = as_mysql_values(table, rows.lines if in_form else lines,
+                             backslash_escapes=driver.escape("\\") != "'\\'", in_form=in_form)
     if values is None:
         literals = [_mysql_literal(column, driver.escape) for column in table.c]
         values = ",".join(["(" + ",".join([literal(value) if value is not None else "NULL"

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import sqlalchemy as sa
 
-from core.line_form import keys_of
+from core.line_form import LineRows
 from infra.db.bulk import dense_range, int_array, pg_type
 from infra.db.written_lines import plain_text
 
@@ -31,9 +31,9 @@ def new_rows_statement(table: sa.Table, rows: Sequence[tuple], lines: Sequence[s
     takes the inserted rows (as `new`) into the summary. Rows of lines in the table's form (core.line_form)
     are not read: their lines are the table's CSV as they stand. Rows another writer inserted after this
     statement's snapshot fail it on the primary key, as a COPY would."""
-    if (keys := keys_of(rows)) is not None:
-        text, fields_apart, rows_apart = "\n".join(lines), ",", "\n"
-        ids = keys.ids
+    if isinstance(rows, LineRows):
+        text, fields_apart, rows_apart = "\n".join(rows.lines), ",", "\n"
+        ids = rows.keys.ids
     else:
         text, fields_apart, rows_apart = _as_text(table, rows, lines)
         ids = list(map(itemgetter(table.c.keys().index("id")), rows))
