@@ -33,7 +33,7 @@ _FORMS: dict[Callable, str] = {parse_id: _ID, parse_text: _TEXT, parse_datetime:
 
 @dataclass(frozen=True, slots=True)
 class RowKeys:
-    """Rows' ids in order, and per reference (by its column's name) the parent ids they name, sorted."""
+    """Rows' ids in order, and per reference (by its column's name) the parent ids they name, distinct and sorted."""
 
     ids: list[int]
     parents: dict[str, list[int]]
@@ -62,7 +62,7 @@ class LineForm:
         count = self.count
         fields = ",".join(lines).split(",")  # a line in the form holds no comma but between its fields
         keys = RowKeys(list(map(int, fields[0::count])),
-                       {name: sorted(map(int, set(fields[at::count]))) for name, at in self._references})
+                       {name: sorted(set(map(int, set(fields[at::count])))) for name, at in self._references})
         return LineRows(lines, fields, keys, self)
 
     def parsed(self, lines: list[str]) -> list[tuple]:
@@ -99,7 +99,10 @@ class LineRows(Sequence[tuple]):
         return iter(self._parsed())
 
     def __eq__(self, other: object) -> bool:
-        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+        return list(self) == list(other) if isinstance(other, (list, LineRows)) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"LineRows({len(self.lines)} lines, {'parsed' if self._rows is not None else 'not parsed'})"
 
     def __reduce__(self):  # sent to another process as the rows themselves
         return list, (self._parsed(),)
@@ -108,3 +111,9 @@ class LineRows(Sequence[tuple]):
 def keys_of(rows: Sequence[tuple]) -> RowKeys | None:
     """The keys of rows of lines in the form, which are read without parsing them; None for other rows."""
     return rows.keys if isinstance(rows, LineRows) else None
+
+
+def ids_of(rows: Sequence[tuple]) -> list[int]:
+    """The rows' ids (each table's first column), read without parsing rows of lines in the form."""
+    keys = keys_of(rows)
+    return keys.ids if keys is not None else [row[0] for row in rows]

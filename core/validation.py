@@ -9,7 +9,7 @@ from typing import Callable, Iterable, Protocol, Sequence
 
 from core.columns import ColumnRules
 from core.csv_records import Record, all_plain, raw_of
-from core.line_form import LineForm, keys_of
+from core.line_form import LineForm, ids_of
 from core.seen_ids import SeenIds
 from domain.rejections import Rejection, rejection
 from domain.rules import RULES, Reference, RowCheck, check_fields, duplicate_reason, missing_parent_reasons
@@ -24,8 +24,7 @@ class CheckedBatch:
 
     @property
     def ids(self) -> list[int]:
-        keys = keys_of(self.rows)
-        return keys.ids if keys is not None else [row[0] for row in self.rows]
+        return ids_of(self.rows)
 
 
 class ParentIds(Protocol):
@@ -144,6 +143,10 @@ class BatchValidator:
         keys = rows.keys
         if self._confirmed_parents({ref: set(keys.parents[ref.name]) for ref in rules.references})[1]:
             return None  # a line in the form names a parent that does not exist
+        # The parents the refused lines name, for their reasons: asked before any id is taken.
+        known, _ = self._confirmed_parents(
+            {ref: {check.values[ref.position] for check in full.values() if check.values} - {None}
+             for ref in rules.references})
         rejected = {index: _id_of(check.values) for index, check in full.items()}
         taken_before = {id_ for id_ in rejected.values() if id_ is not None and id_ in self._seen}
         if not self._seen.add_new(keys.ids):
@@ -151,9 +154,6 @@ class BatchValidator:
         batch = CheckedBatch(rows, [], taken_lines)
         if not rest:
             return batch
-        known, _ = self._confirmed_parents(
-            {ref: {check.values[ref.position] for check in full.values() if check.values} - {None}
-             for ref in rules.references})
         taken_at = dict(zip(keys.ids, _but(range(len(lines)), rest)))
         now = self._clock()
         for index, (values, reasons) in full.items():

@@ -23,11 +23,11 @@ from typing import Sequence
 
 import sqlalchemy as sa
 
-from core.line_form import LineRows
+from core.line_form import LineRows, ids_of
 from domain.quarters import years_and_quarters, years_and_quarters_of_texts
 from infra.db.bulk import RowWriter, dense_range, present_ids
 from infra.db.failures import unavailable_on_failure
-from infra.db.inserts import ConcurrentWrite, row_ids
+from infra.db.inserts import ConcurrentWrite
 from infra.db.schema import hire_summaries, hire_summary_additions, hired_employees
 
 KEY = ("year", "department_id", "job_id", "quarter")  # the primary key's order: the order rows are taken in
@@ -80,7 +80,7 @@ _INSERTED_ROWS = {"postgresql": _own_after}
 
 
 def _present(conn: sa.Connection, rows: Sequence[tuple]) -> set[int]:
-    ids = row_ids(rows)
+    ids = ids_of(rows)
     if span := dense_range(ids):  # the usual batch: one range scan, mostly empty
         found = conn.execute(_IN_RANGE, dict(zip(("low", "high"), span))).scalars()
         return set(found).intersection(ids)

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.errors import StoreUnavailable
-from core.line_form import LineRows, keys_of
+from core.line_form import LineRows, ids_of, keys_of
 from infra.db.written_lines import as_mysql_values
 
 # Bound parameters one statement may carry, per dialect (SQL Server stops at 2100).
@@ -95,7 +95,7 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple], 
         if unchecked:
             _hold_parents(cursor, table, rows)
         else:
-            ids = ",".join(map(str, row_ids(rows)))  # ints the rules parsed: no escaping needed
+            ids = ",".join(map(str, ids_of(rows)))  # ints the rules parsed: no escaping needed
             cursor.execute(f"SELECT COUNT(*) FROM `{table.name}` WHERE id IN ({ids})")
             present = cursor.fetchone()[0]
         inserted = cursor.execute(f"{'SET STATEMENT foreign_key_checks = 0 FOR ' if unchecked else ''}"
@@ -114,12 +114,6 @@ def _wrapped_errors(conn: sa.Connection) -> Iterator[None]:
         yield
     except conn.dialect.loaded_dbapi.Error as error:
         raise sa.exc.DBAPIError.instance(None, None, error, conn.dialect.loaded_dbapi.Error) from error
-
-
-def row_ids(rows: Sequence[tuple]) -> list[int]:
-    """The rows' ids (each table's first column), read without parsing rows of lines in the form."""
-    keys = keys_of(rows)
-    return keys.ids if keys is not None else [row[0] for row in rows]
 
 
 def parents_named(table: sa.Table, rows: Sequence[tuple]) -> list[tuple[sa.Column, list[int]]]:

@@ -154,6 +154,35 @@ def test_rows_are_stored_as_the_rules_read_them_however_the_file_wrote_them(sett
                           (5, "Eve", at, 1, 1), (6, "RUIZ", at, 1, 1), (7, "Gil", at, 1, 1)]
 
 
+PLAIN = ('id,name,datetime,department_id,job_id\n'
+         '1,Ana,2021-07-27T16:02:08Z,1,1\n'       # in the table's form (core.line_form)
+         '2,Bea,2021-07-27T16:02:08Z,01,001\n'    # the same parents, written with zeros
+         '3,,2021-07-27T16:02:08Z,1,1\n'          # refused: no name
+         '4,Cy,2021-12-31T23:59:59Z,1,1\n')
+
+
+def test_a_batch_checked_from_its_lines_loads_as_the_rules_read_it(settings):
+    """Plain lines (no quote): on PostgreSQL and MariaDB the batch is checked from its lines and its rows are
+    never parsed; one parent written two ways is still one parent to lock; the summary counts the rows."""
+    services = build_services(settings)
+    services.upgrade_schema()
+    store = SqlLoadStore(create_engine(settings.database_url), lambda: datetime(2024, 1, 1))
+    store.commit_batch(BatchWrite(Table.DEPARTMENTS, "parents", 1, 1, [Department(1, "D")], []))
+    store.commit_batch(BatchWrite(Table.JOBS, "parents", 1, 1, [Job(1, "J")], []))
+    (settings.storage_dir / "plain.csv").write_text(PLAIN, encoding="utf-8")
+    totals = services.ingestion.load_blob(Table.HIRED_EMPLOYEES, "plain", "plain.csv").totals()
+    assert (totals["inserted"], totals["errors"]) == (3, 1)
+    engine = sa.create_engine(settings.database_url)
+    with engine.connect() as conn:
+        stored = [tuple(r) for r in conn.execute(sa.select(hired_employees).order_by(hired_employees.c.id))]
+        by_quarter = sorted(tuple(r) for r in conn.execute(sa.text(
+            "SELECT year, quarter, SUM(hired) FROM hire_summaries GROUP BY year, quarter")))
+    engine.dispose()
+    at = datetime(2021, 7, 27, 16, 2, 8)
+    assert stored == [(1, "Ana", at, 1, 1), (2, "Bea", at, 1, 1), (4, "Cy", datetime(2021, 12, 31, 23, 59, 59), 1, 1)]
+    assert by_quarter == [(2021, 3, 2), (2021, 4, 1)]
+
+
 def test_mariadb_fails_a_batch_whole_when_a_parent_was_deleted_after_validation(mariadb_url):
     """MariaDB's batch inserts without InnoDB's per-row foreign-key checks, having locked the parents
     itself: a parent that is gone must fail the batch, never let an orphan in."""
