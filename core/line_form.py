@@ -8,7 +8,8 @@ A line in the form keeps every field rule; a line out of it may keep them too, a
 (core.validation). A property test holds the form to the rules (tests/unit/test_rules_paths.py).
 
 The rows of lines in the form are parsed only when something reads them (LineRows): a store that sends the
-lines as they are (PostgreSQL) needs only their ids and the parents they name, which RowKeys carries."""
+lines as they are (PostgreSQL, MariaDB) needs only their ids and the parents they name, which RowKeys carries,
+and each field's texts."""
 from __future__ import annotations
 
 import re
