@@ -2,8 +2,9 @@
 
 A measurement, not a test. BENCH_ROWS rows (default 1M) are generated with `flask generate`; each
 path runs against a database of its own on the local servers (BENCH_POSTGRES, BENCH_MARIADB), which
-is dropped afterwards. The paths of the paired targets (all but pandas' and the worker lines, which run once)
-run BENCH_ROUNDS times (default 3) in turns, and such a target's ratio is the median of its rounds' ratios.
+is dropped afterwards. The paths of the paired targets (all but pandas', which runs once, and the worker lines)
+run BENCH_ROUNDS times (default 3) in turns, and such a target's ratio is the median of its rounds' ratios. The
+worker lines run tools/scale_out.py BENCH_ROUNDS times after them, and each takes its median run over the floor's.
 Prints a table, then one JSON line with the same figures.
 """
 from __future__ import annotations
@@ -427,10 +428,10 @@ def main() -> None:
         results["memory"] = {}
         for size in sorted({100_000, ROWS}):
             results["memory"][size] = memory_at(size, data, tmp)
-        out, _, _ = run_child([sys.executable, SCALE_OUT, "--data", str(data), "--processes", "1", "2"])
-        results["scale_out"] = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        results["scale_out"] = scale_out(data, ROUNDS)
         for index, run in enumerate(results["scale_out"]):
-            paths[_worker_path(run, index == 0)] = {"seconds": run["seconds"], "peak_rss_mb": run["peak_rss_mb"]}
+            paths[_worker_path(run, index == 0)] = {"seconds": run["seconds"], "peak_rss_mb": run["peak_rss_mb"],
+                                                    "runs": run["runs"]}
         results["report_targets"] = report_bench.run(data, tmp)
     report(results)
 
@@ -444,8 +445,19 @@ def alternated(paths: dict, rounds: int) -> dict:
     for _ in range(rounds):
         for name, run in paths.items():
             runs[name].append(run())
-    return {name: {**sorted(taken, key=itemgetter("seconds"))[len(taken) // 2],
+    return {name: {**sorted(taken, key=itemgetter("seconds"))[len(taken) // 2], "alternated": True,
                    "runs": [round(figures["seconds"], 3) for figures in taken]} for name, taken in runs.items()}
+
+
+def scale_out(data: Path, rounds: int) -> list[dict]:
+    """tools/scale_out.py `rounds` times: each of its loads (one task, then chunks on one and two processes) as
+    its median run, with every run's seconds beside it and the largest peak RSS of any run."""
+    taken = []
+    for _ in range(rounds):
+        out, _, _ = run_child([sys.executable, SCALE_OUT, "--data", str(data), "--processes", "1", "2"])
+        taken.append([json.loads(line) for line in out.splitlines() if line.startswith("{")])
+    return [{**sorted(runs, key=itemgetter("seconds"))[len(runs) // 2], "runs": [run["seconds"] for run in runs],
+             "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)} for runs in zip(*taken)]
 
 
 def _worker_path(run: dict, one_task: bool) -> str:
@@ -486,8 +498,8 @@ TARGETS = [
 
 def ratio_of(mine: dict, baseline: dict) -> tuple[float, list[float]]:
     """mine's seconds over baseline's: the median of the ratios round by round where both ran in the same
-    rounds (alternated), else the one ratio; and the rounds' ratios."""
-    if len(mine.get("runs", ())) == len(baseline.get("runs", ())) > 1:
+    rounds (alternated), else the ratio of their median runs; and the rounds' ratios."""
+    if mine.get("alternated") and baseline.get("alternated") and len(mine["runs"]) == len(baseline["runs"]) > 1:
         rounds = [m / b for m, b in zip(mine["runs"], baseline["runs"])]
         return median(rounds), rounds
     return mine["seconds"] / baseline["seconds"], []
@@ -504,7 +516,10 @@ def targets(results: dict) -> None:
         kept = "" if must is None else f"≤ {must} / ≤ {goal}  {'met' if ratio <= must else 'NOT met'}"
         if must is None:  # pandas: how many times faster ours is
             kept = f"≥ 2.5 / ≥ 4  {'met' if ratio >= 2.5 else 'NOT met'}"
-        each = f"  (rounds: {', '.join(f'{r:.2f}' for r in rounds)})" if rounds else ""
+        if rounds:
+            each = f"  (rounds: {', '.join(f'{r:.2f}' for r in rounds)})"
+        else:  # runs not in turn with the baseline's (the worker lines): their seconds
+            each = f"  (runs: {', '.join(f'{r:.2f}s' for r in paths[mine]['runs'])})" if "runs" in paths[mine] else ""
         print(f"{label:72} {paths[mine]['seconds']:7.2f}s {paths[baseline]['seconds']:8.2f}s {ratio:6.2f}×  "
               f"{kept}{each}")
 
