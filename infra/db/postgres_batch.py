@@ -110,20 +110,23 @@ class PostgresBatch:
             _roll_back(connection)
             raise sa.exc.IntegrityError("batch", None, error) from error
         except psycopg.OperationalError as error:
-            if connection.closed:
+            # A connection the server cut may not know it yet: its ROLLBACK then fails too.
+            if connection.closed or not _rolled_back(connection):
                 # As SQLAlchemy does on a disconnect: the server was lost or restarted, so every pooled
                 # connection is dropped, not only this one.
                 pooled.invalidate(error)
                 self._engine.dispose()
-            else:
-                _roll_back(connection)
             raise StoreUnavailable(f"the database is unavailable: {error}") from error
         except BaseException:
-            _roll_back(connection)
+            if not _rolled_back(connection):
+                pooled.invalidate()
             raise
         finally:
             if not connection.closed:
-                connection.autocommit = False
+                try:
+                    connection.autocommit = False
+                except psycopg.Error:  # left mid-statement by a failure: not given back to the pool
+                    pooled.invalidate()
             pooled.close()
 
     def _may_skip(self, cursor) -> bool:
@@ -154,3 +157,12 @@ def _look_up(named: list[tuple[sa.Column, list[int]]], skip_triggers: bool, dura
 def _roll_back(connection: psycopg.Connection) -> None:
     if not connection.closed and connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         connection.execute("ROLLBACK")
+
+
+def _rolled_back(connection: psycopg.Connection) -> bool:
+    """Rolls back; False when the connection could not take the ROLLBACK (then it is of no further use)."""
+    try:
+        _roll_back(connection)
+    except psycopg.Error:
+        return False
+    return True

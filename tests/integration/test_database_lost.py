@@ -1,13 +1,17 @@
 """The database lost in the middle of a load: the batch in flight is not half applied, and a re-run resumes."""
 from __future__ import annotations
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
 from core.clock import utc_now
 from core.errors import StoreUnavailable
 from core.ingestion import Ingestion
+from core.ports import BatchWrite
+from domain.entities import Department
 from domain.tables import Table
+from infra.db import postgres_batch
 from infra.db.engine import create_engine
 from infra.db.load_store import SqlLoadStore
 from infra.db.migrate import upgrade
@@ -70,3 +74,21 @@ def test_connections_killed_mid_load_leave_whole_batches_and_a_rerun_completes(p
     with postgres_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(DISTINCT id) FROM hired_employees")).scalar_one() == ROWS
     admin.dispose()
+
+
+def test_a_connection_cut_before_it_knows_fails_its_batch_as_unavailable_and_leaves_the_pool(postgres_engine,
+                                                                                            monkeypatch):
+    """A connection the server cut may not know it yet: its ROLLBACK fails as well. The batch fails as
+    retryable, that connection is not given back to the pool, and the next batch runs on a fresh one."""
+
+    def cut(*_args, **_kwargs):
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    batch = postgres_batch.PostgresBatch(postgres_engine, utc_now)
+    write = BatchWrite(Table.DEPARTMENTS, "cut", 1, 1, [Department(99, "D")], [])
+    monkeypatch.setattr(postgres_batch, "new_rows_statement", cut)
+    monkeypatch.setattr(postgres_batch, "_roll_back", cut)
+    with pytest.raises(StoreUnavailable, match="the database is unavailable"):
+        batch.commit(write)
+    monkeypatch.undo()
+    assert batch.commit(write).inserted == 1
