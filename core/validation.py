@@ -141,12 +141,14 @@ class BatchValidator:
         taken_lines = _but(lines, rest)
         rows = form.rows(taken_lines)
         keys = rows.keys
-        if self._confirmed_parents({ref: set(keys.parents[ref.name]) for ref in rules.references})[1]:
-            return None  # a line in the form names a parent that does not exist
-        # The parents the refused lines name, for their reasons: asked before any id is taken.
+        # The parents the lines in the form name, and those the refused lines name (for their reasons), asked
+        # at once and before any id is taken.
         known, _ = self._confirmed_parents(
-            {ref: {check.values[ref.position] for check in full.values() if check.values} - {None}
+            {ref: set(keys.parents[ref.name]).union(check.values[ref.position] for check in full.values()
+                                                   if check.values and check.values[ref.position] is not None)
              for ref in rules.references})
+        if not all(known[ref.parent].issuperset(keys.parents[ref.name]) for ref in rules.references):
+            return None  # a line in the form names a parent that does not exist
         rejected = {index: _id_of(check.values) for index, check in full.items()}
         taken_before = {id_ for id_ in rejected.values() if id_ is not None and id_ in self._seen}
         if not self._seen.add_new(keys.ids):

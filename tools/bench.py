@@ -438,15 +438,14 @@ def main() -> None:
 
 def alternated(paths: dict, rounds: int) -> dict:
     """Each path run `rounds` times, all of them in turn (A B C, A B C, …), so that a slower minute of this
-    machine falls on every path alike. Each path's figures are those of its median run (the upper middle one
-    for an even count), with every run's seconds beside them; a target's ratio is then the median of its
-    ratios round by round, which the two median runs' seconds need not divide to."""
+    machine falls on every path alike. Each path's figures are those of its median run (_median_run); a
+    target's ratio is then the median of its ratios round by round, which the two median runs' seconds need
+    not divide to."""
     runs: dict[str, list[dict]] = {name: [] for name in paths}
     for _ in range(rounds):
         for name, run in paths.items():
             runs[name].append(run())
-    return {name: {**sorted(taken, key=itemgetter("seconds"))[len(taken) // 2], "alternated": True,
-                   "runs": [round(figures["seconds"], 3) for figures in taken]} for name, taken in runs.items()}
+    return {name: {**_median_run(taken), "alternated": True} for name, taken in runs.items()}
 
 
 def scale_out(data: Path, rounds: int) -> list[dict]:
@@ -456,8 +455,14 @@ def scale_out(data: Path, rounds: int) -> list[dict]:
     for _ in range(rounds):
         out, _, _ = run_child([sys.executable, SCALE_OUT, "--data", str(data), "--processes", "1", "2"])
         taken.append([json.loads(line) for line in out.splitlines() if line.startswith("{")])
-    return [{**sorted(runs, key=itemgetter("seconds"))[len(runs) // 2], "runs": [run["seconds"] for run in runs],
-             "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)} for runs in zip(*taken)]
+    return [{**_median_run(runs), "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)} for runs in zip(*taken)]
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The figures of the median run by seconds (the upper middle one for an even count), with every run's
+    seconds beside them."""
+    return {**sorted(runs, key=itemgetter("seconds"))[len(runs) // 2],
+            "runs": [round(run["seconds"], 3) for run in runs]}
 
 
 def _worker_path(run: dict, one_task: bool) -> str:
