@@ -155,8 +155,11 @@ def _look_up(named: list[tuple[sa.Column, list[int]]], skip_triggers: bool, dura
 
 
 def _roll_back(connection: psycopg.Connection) -> None:
-    if not connection.closed and connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-        connection.execute("ROLLBACK")
+    """The driver's own rollback, not a ROLLBACK statement: it also forgets every statement the driver
+    prepared. One it prepared in a pipeline after a statement that failed was skipped, never prepared, yet
+    counted as prepared; a ROLLBACK sent as a statement does not always make the driver forget them."""
+    if not connection.closed:
+        connection.rollback()
 
 
 def _rolled_back(connection: psycopg.Connection) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -18,6 +19,7 @@ from infra.db.engine import create_engine
 from infra.db.inserts import ConcurrentWrite
 from infra.db.load_store import SqlLoadStore
 from infra.db.migrate import upgrade
+from infra.db import postgres_batch
 from infra.db.postgres_batch import PostgresBatch
 from infra.storage.local import LocalBlobStore
 from tests.conftest import POSTGRES_URL, emptied
@@ -153,3 +155,36 @@ def test_a_parent_deleted_after_validation_fails_the_batch_whole_where_the_trigg
         assert conn.execute(sa.text("SELECT count(*) FROM load_batches WHERE table_name = 'hired_employees'")
                             ).scalar_one() == 0
         assert conn.execute(sa.text("SELECT count(*) FROM hire_summary_additions")).scalar_one() == 0
+
+
+def test_a_batch_that_fails_mid_pipeline_leaves_its_connection_fit_for_the_next(postgres_url, monkeypatch):
+    """The driver prepares a statement on its sixth run. Sent in a pipeline after a statement that fails (a
+    deadlock between loads, in CI), that statement is skipped unprepared, while the driver counts it as
+    prepared; the rollback must forget every prepared statement, or each later batch on that connection
+    fails on "prepared statement does not exist"."""
+    engine = create_engine(emptied(postgres_url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO departments VALUES (1, 'D'); INSERT INTO jobs VALUES (1, 'J')"))
+    batch = PostgresBatch(engine, lambda: datetime(2024, 1, 1))
+    now = datetime(2024, 1, 1)
+
+    def write(number: int, department: int = 1) -> BatchWrite:
+        refused = rejection(Table.HIRED_EMPLOYEES, "f.csv", number, "x", ["id: not a number"], "t", now)
+        return BatchWrite(Table.HIRED_EMPLOYEES, "t", number, 2,
+                          [Employee(number, "A", datetime(2021, 1, 1), department, 1)], [refused])
+
+    with pytest.raises(ConcurrentWrite):  # a first rollback, before the driver prepared anything
+        batch.commit(write(1, department=2))
+    for number in range(2, 6):  # each statement of the batch ran five times, the failed batch's included
+        batch.commit(write(number))
+    with monkeypatch.context() as patched:  # the sixth: the insert fails, the rejections' statement is skipped
+        patched.setattr(postgres_batch, "new_rows_statement", lambda *_: ("SELECT 1 / 0", ()))
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            batch.commit(write(6))
+    for number in range(6, 10):
+        assert batch.commit(write(number)).inserted == 1
+
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM hired_employees")).scalar_one() == 8
+        assert conn.execute(sa.text("SELECT count(*) FROM rejected_rows")).scalar_one() == 8
+    engine.dispose()
