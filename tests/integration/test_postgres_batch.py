@@ -15,11 +15,11 @@ from core.ports import BatchWrite
 from domain.entities import Department, Employee, Job
 from domain.rejections import rejection
 from domain.tables import LOAD_ORDER, Table
+from infra.db import postgres_batch
 from infra.db.engine import create_engine
 from infra.db.inserts import ConcurrentWrite
 from infra.db.load_store import SqlLoadStore
 from infra.db.migrate import upgrade
-from infra.db import postgres_batch
 from infra.db.postgres_batch import PostgresBatch
 from infra.storage.local import LocalBlobStore
 from tests.conftest import POSTGRES_URL, emptied
