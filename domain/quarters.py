@@ -6,6 +6,7 @@ from operator import itemgetter
 from typing import Sequence
 
 _QUARTER_OF_MONTH = (0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4)
+_QUARTER_OF_MONTH_TEXT = {f"{month:02d}": str(quarter) for month, quarter in enumerate(_QUARTER_OF_MONTH) if month}
 
 
 def year_and_quarter(moment: datetime) -> tuple[int, int]:
@@ -22,3 +23,9 @@ def years_and_quarters_of_texts(moments: Sequence[str]) -> tuple[list[int], list
     """The same for naive UTC moments written `YYYY-MM-…` (ISO 8601, with no offset but Z), read off the text."""
     return (list(map(int, map(itemgetter(slice(0, 4)), moments))),
             list(map(_QUARTER_OF_MONTH.__getitem__, map(int, map(itemgetter(slice(5, 7)), moments)))))
+
+
+def year_and_quarter_texts(moments: Sequence[str]) -> tuple[list[str], list[str]]:
+    """years_and_quarters_of_texts, left as texts: each year as the moment writes it, each quarter one digit."""
+    return (list(map(itemgetter(slice(0, 4)), moments)),
+            list(map(_QUARTER_OF_MONTH_TEXT.__getitem__, map(itemgetter(slice(5, 7)), moments))))

@@ -24,7 +24,7 @@ from typing import Sequence
 import sqlalchemy as sa
 
 from core.line_form import LineRows, ids_of
-from domain.quarters import years_and_quarters, years_and_quarters_of_texts
+from domain.quarters import year_and_quarter_texts, years_and_quarters, years_and_quarters_of_texts
 from infra.db.bulk import RowWriter, dense_range, present_ids
 from infra.db.failures import unavailable_on_failure
 from infra.db.inserts import ConcurrentWrite
@@ -98,10 +98,36 @@ def counts(rows: Sequence[tuple]) -> Counter:
 
 def append(conn: sa.Connection, rows: Sequence[tuple]) -> None:
     """One row of hire_summary_additions: the key of each employee row (in the table's column order), a 1 each."""
-    if rows:
-        years, departments, jobs, quarters = _keys(rows)
-        conn.execute(hire_summary_additions.insert(), {
-            "year": years, "department_id": departments, "job_id": jobs, "quarter": quarters, "hired": [1] * len(rows)})
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":  # int[] columns, bound as arrays
+        conn.execute(hire_summary_additions.insert(), dict(zip(COLUMNS, (*_keys(rows), [1] * len(rows)))))
+        return
+    # JSON columns: each array written here as one text of the numbers' digits, not encoded value by value.
+    conn.execute(_APPEND_AS_JSON, dict(zip(COLUMNS, (*map(_json_numbers, _key_texts(rows)),
+                                                      "[" + "1," * (len(rows) - 1) + "1]"))))
+
+
+_APPEND_AS_JSON = sa.text(f"INSERT INTO {hire_summary_additions.name} ({', '.join(COLUMNS)}) "
+                          f"VALUES ({', '.join(':' + name for name in COLUMNS)})")
+
+
+def _key_texts(rows: Sequence[tuple]) -> tuple[list[str], list[str], list[str], list[str]]:
+    """_keys as the digits of each number: off the lines' own text for rows of lines in the table's form."""
+    if isinstance(rows, LineRows):
+        years, quarters = year_and_quarter_texts(rows.texts(_DATETIME))
+        return years, rows.texts(_DEPARTMENT), rows.texts(_JOB), quarters
+    years, departments, jobs, quarters = (list(map(str, column)) for column in _keys(rows))
+    return years, departments, jobs, quarters
+
+
+def _json_numbers(digits: list[str]) -> str:
+    """Numbers written in digits as a JSON array; digits with leading zeros (`007`, which JSON refuses) are
+    written again as the number they are."""
+    text = ",".join(digits)
+    if text.startswith("0") or ",0" in text:
+        text = ",".join(map(str, map(int, digits)))
+    return f"[{text}]"
 
 
 def _keys(rows: Sequence[tuple]) -> tuple[list[int], list[int], list[int], list[int]]:

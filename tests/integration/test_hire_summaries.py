@@ -17,8 +17,10 @@ import sqlalchemy as sa
 
 import infra.db.hire_summaries as hire_summaries_module
 from core.errors import StoreUnavailable
+from core.line_form import LineForm
+from domain.rules import RULES
 from domain.tables import Table
-from infra.db.hire_summaries import SqlHireSummary, fold
+from infra.db.hire_summaries import SqlHireSummary, append, fold, kept_counts
 from infra.db.schema import hire_summaries, hire_summary_additions
 from main import build_services
 from tests.summaries import assert_summary_equals_the_rows as summary_equals_the_rows
@@ -125,6 +127,19 @@ def test_a_fold_adds_each_entry_by_its_count(services, engine, monkeypatch):
         summary = conn.execute(sa.select(hire_summaries).order_by(hire_summaries.c.year)).all()
         assert [tuple(row) for row in summary] == [(2021, 1, 2, 3, 8), (2022, 1, 2, 3, 1)]
         assert conn.execute(sa.select(sa.func.count()).select_from(hire_summary_additions)).scalar_one() == 0
+
+
+def test_an_addition_written_off_the_lines_counts_what_their_rows_hold(engine):
+    """Rows of lines in the table's form are appended off their text (JSON's arrays written from their digits):
+    digits with leading zeros, which JSON refuses (`007`), count as the numbers they are."""
+    lines = ["1,Ana,0999-02-03T04:05:06Z,007,1", "2,Bea,2021-11-30T00:00:00Z,1,0002", "3,Cy,2021-12-01T00:00:00Z,1,2"]
+    rows = LineForm.of(RULES[Table.HIRED_EMPLOYEES]).rows(lines)
+    with engine.begin() as conn:
+        conn.execute(hire_summary_additions.delete())
+        conn.execute(hire_summaries.delete())
+        append(conn, rows)
+        append(conn, [(4, "Di", datetime(2021, 10, 1), 1, 2)])
+        assert kept_counts(conn) == {(999, 7, 1, 1): 1, (2021, 1, 2, 4): 3}
 
 
 def test_loads_running_at_once_over_the_same_ids_count_each_hire_once(services, engine):
