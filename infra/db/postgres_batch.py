@@ -107,7 +107,8 @@ class PostgresBatch:
             with connection.cursor() as cursor:
                 yield connection, cursor
         except psycopg.IntegrityError as error:
-            _roll_back(connection)
+            if not _rolled_back(connection):
+                pooled.invalidate()
             raise sa.exc.IntegrityError("batch", None, error) from error
         except psycopg.OperationalError as error:
             # A connection the server cut may not know it yet: its ROLLBACK then fails too.
@@ -155,9 +156,10 @@ def _look_up(named: list[tuple[sa.Column, list[int]]], skip_triggers: bool, dura
 
 
 def _roll_back(connection: psycopg.Connection) -> None:
-    """The driver's own rollback, not a ROLLBACK statement: it also forgets every statement the driver
-    prepared. One it prepared in a pipeline after a statement that failed was skipped, never prepared, yet
-    counted as prepared; a ROLLBACK sent as a statement does not always make the driver forget them."""
+    """The driver's own rollback, not a ROLLBACK statement: ending a transaction (which every pipeline here
+    begins), it also forgets the statements the driver prepared. One it was to prepare in a pipeline after a
+    statement that failed was skipped by the server, yet the driver counts it as prepared; a ROLLBACK sent
+    as a statement does not always make it forget. The next batches on the connection prepare theirs again."""
     if not connection.closed:
         connection.rollback()
 
