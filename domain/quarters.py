@@ -25,7 +25,7 @@ def years_and_quarters_of_texts(moments: Sequence[str]) -> tuple[list[int], list
             list(map(_QUARTER_OF_MONTH.__getitem__, map(int, map(itemgetter(slice(5, 7)), moments)))))
 
 
-def year_and_quarter_texts(moments: Sequence[str]) -> tuple[list[str], list[str]]:
+def years_and_quarters_as_texts(moments: Sequence[str]) -> tuple[list[str], list[str]]:
     """years_and_quarters_of_texts, left as texts: each year as the moment writes it, each quarter one digit."""
     return (list(map(itemgetter(slice(0, 4)), moments)),
             list(map(_QUARTER_OF_MONTH_TEXT.__getitem__, map(itemgetter(slice(5, 7)), moments))))

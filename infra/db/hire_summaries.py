@@ -24,7 +24,7 @@ from typing import Sequence
 import sqlalchemy as sa
 
 from core.line_form import LineRows, ids_of
-from domain.quarters import year_and_quarter_texts, years_and_quarters, years_and_quarters_of_texts
+from domain.quarters import years_and_quarters, years_and_quarters_as_texts, years_and_quarters_of_texts
 from infra.db.bulk import RowWriter, dense_range, present_ids
 from infra.db.failures import unavailable_on_failure
 from infra.db.inserts import ConcurrentWrite
@@ -103,7 +103,8 @@ def append(conn: sa.Connection, rows: Sequence[tuple]) -> None:
     if conn.dialect.name == "postgresql":  # int[] columns, bound as arrays
         conn.execute(hire_summary_additions.insert(), dict(zip(COLUMNS, (*_keys(rows), [1] * len(rows)))))
         return
-    # JSON columns: each array written here as one text of the numbers' digits, not encoded value by value.
+    # JSON columns: each array is one text of the numbers' digits, which rows of lines in the form already
+    # hold; SQLAlchemy's JSON type would take lists of ints, made from those digits, and encode them again.
     conn.execute(_APPEND_AS_JSON, dict(zip(COLUMNS, (*map(_json_numbers, _key_texts(rows)),
                                                       "[" + "1," * (len(rows) - 1) + "1]"))))
 
@@ -115,10 +116,10 @@ _APPEND_AS_JSON = sa.text(f"INSERT INTO {hire_summary_additions.name} ({', '.joi
 def _key_texts(rows: Sequence[tuple]) -> tuple[list[str], list[str], list[str], list[str]]:
     """_keys as the digits of each number: off the lines' own text for rows of lines in the table's form."""
     if isinstance(rows, LineRows):
-        years, quarters = year_and_quarter_texts(rows.texts(_DATETIME))
+        years, quarters = years_and_quarters_as_texts(rows.texts(_DATETIME))
         return years, rows.texts(_DEPARTMENT), rows.texts(_JOB), quarters
-    years, departments, jobs, quarters = (list(map(str, column)) for column in _keys(rows))
-    return years, departments, jobs, quarters
+    years, departments, jobs, quarters = _keys(rows)
+    return list(map(str, years)), list(map(str, departments)), list(map(str, jobs)), list(map(str, quarters))
 
 
 def _json_numbers(digits: list[str]) -> str:
