@@ -104,6 +104,7 @@ def live_service(request, tmp_path_factory, challenge_dir):
         env = _environment(tmp, port, challenge_dir, DATABASE_URL=f"sqlite:///{tmp / 'hr.sqlite3'}")
     else:
         database = request.getfixturevalue("postgres_url_e2e")
+        empty_database(database)  # whatever the modules before this one left
         redis_url = request.getfixturevalue("redis_url")
         env = _environment(tmp, port, challenge_dir, DATABASE_URL=database, CELERY_BROKER_URL=redis_url,
                            CELERY_QUEUE=f"hr-e2e-{uuid.uuid4().hex[:8]}")

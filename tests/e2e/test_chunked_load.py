@@ -38,7 +38,6 @@ def chunked_service(tmp_path_factory, challenge_dir, postgres_url_e2e, redis_url
         assert service.wait_for_task(task)["state"] == "SUCCESS"
     yield service
     _stop(service.process)
-    empty_database(postgres_url_e2e)  # the modules after this one expect a database with no rows
 
 
 def _load(service, body: bytes | None = None) -> dict:
