@@ -3,8 +3,9 @@ from the rows in one transaction (a restore, `flask rebuild-summaries`).
 
 A batch adds the rows it inserted itself, not those already there, as one row of hire_summary_additions: the
 key of each row, one array a column. fold() adds the additions up into hire_summaries many batches at a time
-(at a load's end, before a report reads); what the summary counts is always both (kept_counts). An upsert of
-each key a batch touches (about 950 of a 1000-row batch) cost a load a third of its time or more.
+(at a load's end, before a report reads); what the summary counts is always both (kept_counts). Nearly every
+row of a batch has a key of its own, so an upsert of each key a batch touches cost a load far more than one
+append (Documentation/benchmarks.md has the figures).
 - PostgreSQL's batch (infra.db.postgres_insert) has the server append the rows its insert returned, in the
   same statement, and fold with one statement.
 - Every other path appends the rows it inserted from Python (write_counting_hires); SQLite and MariaDB fold

@@ -31,11 +31,11 @@ _BATCHES_PER_COMMIT = {"sqlite": 40}
 # The server's own work on a batch (index inserts) runs on a backend of its own while the next batch is
 # validated: batches in flight keep the server busy meanwhile, and each waits on round trips that the others
 # fill. PostgreSQL gains a little more up to six, but the load is then bound by the server's work, of which
-# the reports' summary takes its full share: four keep a load with the summary within a tenth of one
-# without (issue 18). Past six, turns for the interpreter cost more than the server gains. SQLite runs in this
-# process and gives the interpreter up and takes it back for every row, so a commit thread would only take
-# turns with the validation: its groups are committed by a process of their own, one at work and one
-# waiting. Documentation/benchmarks.md has the figures.
+# the reports' summary takes its full share: four keep the summary's part of a load small (issue 18). Past
+# six, turns for the interpreter cost more than the server gains. SQLite runs in this process and gives the
+# interpreter up and takes it back for every row, so a commit thread would only take turns with the
+# validation: its groups are committed by a process of their own, one at work and one waiting.
+# Documentation/benchmarks.md has the figures.
 _COMMITS_IN_FLIGHT = {"postgresql": 4, "mysql": 4, "mariadb": 4, "sqlite": 2}
 
 

@@ -108,7 +108,7 @@ hire_summaries = sa.Table(
 
 # Each batch adds the keys of the employees it inserted here, one row a batch (in its own transaction, with no
 # key another batch could wait on), and infra.db.hire_summaries folds them into hire_summaries many batches at
-# a time: an upsert of each summary row a batch touches cost the load a third of its time. Five arrays of one
+# a time: an upsert of each summary row a batch touches cost the load far more. Five arrays of one
 # length (int[] on PostgreSQL, JSON elsewhere). What the reports count is always hire_summaries plus these
 # rows; a report folds them first. SQL Server's batches upsert into hire_summaries directly.
 _COUNTS = sa.JSON().with_variant(postgresql.ARRAY(sa.Integer), "postgresql")
