@@ -1,5 +1,6 @@
 """PostgreSQL's own batch transaction (infra/db/postgres_batch.py): with and without the right to switch the
-foreign-key triggers off, and what it does when a parent goes between validation and commit."""
+foreign-key triggers off, what it does when a parent goes between validation and commit, and the connection a
+failed batch leaves for the next."""
 from __future__ import annotations
 
 import uuid
