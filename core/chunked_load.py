@@ -255,7 +255,7 @@ class ChunkedLoads:
             records = _ChunkRecords(stream, file.starts[index], file.stop(index), 0, file.read_in)
             for batch in DataBatches(records.runs(), self._ingestion.batch_size, header_possible=index == 0):
                 rows += len(batch)
-                validator.check(batch, from_lines=True)  # only the ids it takes are wanted, never its rows
+                validator.check(batch, from_lines=True, rejections=False)  # only the ids it takes are wanted
         return ChunkScan(rows, records.lines, records.aligned, validator.seen.to_bytes())
 
     def _plan_commits(self, scans: list[ChunkScan]) -> list[ChunkCommit] | None:

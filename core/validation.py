@@ -34,7 +34,7 @@ class ParentIds(Protocol):
 
 
 class Checks(Protocol):
-    def check(self, records: Sequence[Record], *, from_lines: bool = False) -> CheckedBatch: ...
+    def check(self, records: Sequence[Record], *, from_lines: bool = False, rejections: bool = True) -> CheckedBatch: ...
 
 
 class BatchValidator:
@@ -55,16 +55,18 @@ class BatchValidator:
         # (the foreign key, or the bulk path's lock on the parents), and the retry validates afresh.
         self._confirmed: dict[Table, set[int]] = {ref.parent: set() for ref in self._rules.references}
 
-    def check(self, records: Sequence[Record], *, from_lines: bool = False) -> CheckedBatch:
+    def check(self, records: Sequence[Record], *, from_lines: bool = False, rejections: bool = True) -> CheckedBatch:
         """The valid rows as entities and every other record as a rejection, each list in input order.
 
         Most of a batch is valid: its rows are parsed a column at a time, their parents and ids checked a
         set at a time, and only the records that break a rule are looked at one by one for their reasons.
 
         `from_lines`: the rows go to the database as the lines that hold them. A batch of plain lines is then
-        checked from its lines where it can be (_check_lines), and its rows are parsed only if read."""
+        checked from its lines where it can be (_check_lines), and its rows are parsed only if read.
+
+        `rejections=False`: only the ids the batch takes are wanted (a chunk's scan), so none is made."""
         if from_lines and self._form is not None and all_plain(records):
-            if (batch := self._check_lines(records, list(map(raw_of, records)))) is not None:
+            if (batch := self._check_lines(records, list(map(raw_of, records)), rejections)) is not None:
                 return batch
         rules = self._rules
         # The entity of each record whose every field is valid, else None: then check_fields names each
@@ -97,7 +99,7 @@ class BatchValidator:
         taken = candidates if self._seen.add_new(ids) else [
             index for index, id_ in zip(candidates, ids) if self._seen.add(id_)]
         batch = CheckedBatch([entities[index] for index in taken], [], [records[index].raw for index in taken])
-        if len(taken) == len(records):
+        if len(taken) == len(records) or not rejections:
             return batch
         first_taken = {entities[index][0]: index for index in reversed(taken)}
         now = self._clock()
@@ -123,7 +125,7 @@ class BatchValidator:
             batch.rejections.append(self._reject(record, reasons, id_, now))
         return batch
 
-    def _check_lines(self, records: Sequence[Record], lines: list[str]) -> CheckedBatch | None:
+    def _check_lines(self, records: Sequence[Record], lines: list[str], rejections: bool) -> CheckedBatch | None:
         """The usual batch, from its lines: each line in the table's form, or refused by a field rule; every
         parent the lines in the form name known; none of their ids taken before or repeated. None for any
         other batch, which the column path then checks whole."""
@@ -154,7 +156,7 @@ class BatchValidator:
         if not self._seen.add_new(keys.ids):
             return None
         batch = CheckedBatch(rows, [], taken_lines)
-        if not rest:
+        if not rest or not rejections:
             return batch
         taken_at = dict(zip(keys.ids, _but(range(len(lines)), rest)))
         now = self._clock()

@@ -65,6 +65,18 @@ def test_a_batch_is_checked_as_the_rules_row_by_row_would(rows, taken_before, un
     expected_rows, expected_rejected = one_at_a_time(records, set(taken_before))
     assert checked.rows == expected_rows
     assert [(r.line_number, r.reasons, r.row_id) for r in checked.rejections] == expected_rejected
+    assert_scanned_alike(records, taken_before, seen, expected_rows, from_lines=False)
+
+
+def assert_scanned_alike(records, taken_before, seen: SeenIds, expected_rows, from_lines: bool) -> None:
+    """A chunk's scan (no rejections made) takes the very ids, and keeps the very rows, a load does."""
+    scan_seen = SeenIds()
+    for id_ in taken_before:
+        scan_seen.add(id_)
+    scanned = BatchValidator(E, "f.csv", "t", Parents(), lambda: NOW, scan_seen).check(
+        records, from_lines=from_lines, rejections=False)
+    assert list(scanned.rows) == expected_rows and not scanned.rejections
+    assert scan_seen.to_bytes() == seen.to_bytes()
 
 
 line_ids = st.sampled_from(["1", "2", "3", "4", "007", "x", "", "0", " 2"])
@@ -109,6 +121,7 @@ def test_a_batch_checked_from_its_lines_is_checked_as_the_rules_row_by_row_would
     assert list(checked.rows) == expected_rows
     assert checked.ids == [row[0] for row in expected_rows]
     assert [(r.line_number, r.reasons, r.row_id) for r in checked.rejections] == expected_rejected
+    assert_scanned_alike(records, taken_before, seen, expected_rows, from_lines=True)
     keys = keys_of(checked.rows)
     if keys is not None:  # the keys read off the lines are the parsed rows' own
         assert keys.parents == {"department_id": sorted({row[3] for row in expected_rows}),
