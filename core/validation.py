@@ -34,7 +34,7 @@ class ParentIds(Protocol):
 
 
 class Checks(Protocol):
-    def check(self, records: Sequence[Record], *, from_lines: bool = False, rejections: bool = True) -> CheckedBatch: ...
+    def check(self, records: Sequence[Record], *, from_lines: bool = False) -> CheckedBatch: ...
 
 
 class BatchValidator:
