@@ -19,13 +19,8 @@ def years_and_quarters(moments: Sequence[datetime]) -> tuple[list[int], list[int
     return [moment.year for moment in moments], [_QUARTER_OF_MONTH[moment.month] for moment in moments]
 
 
-def years_and_quarters_of_texts(moments: Sequence[str]) -> tuple[list[int], list[int]]:
-    """The same for naive UTC moments written `YYYY-MM-…` (ISO 8601, with no offset but Z), read off the text."""
-    return (list(map(int, map(itemgetter(slice(0, 4)), moments))),
-            list(map(_QUARTER_OF_MONTH.__getitem__, map(int, map(itemgetter(slice(5, 7)), moments)))))
-
-
 def years_and_quarters_as_texts(moments: Sequence[str]) -> tuple[list[str], list[str]]:
-    """years_and_quarters_of_texts, left as texts: each year as the moment writes it, each quarter one digit."""
+    """The same for naive UTC moments written `YYYY-MM-…` (ISO 8601, with no offset but Z), read off the text and
+    left as texts: each year as the moment writes it, each quarter one digit."""
     return (list(map(itemgetter(slice(0, 4)), moments)),
             list(map(_QUARTER_OF_MONTH_TEXT.__getitem__, map(itemgetter(slice(5, 7)), moments))))

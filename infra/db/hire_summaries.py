@@ -25,7 +25,7 @@ from typing import Sequence
 import sqlalchemy as sa
 
 from core.line_form import LineRows, ids_of
-from domain.quarters import years_and_quarters, years_and_quarters_as_texts, years_and_quarters_of_texts
+from domain.quarters import years_and_quarters, years_and_quarters_as_texts
 from infra.db.bulk import RowWriter, dense_range, present_ids
 from infra.db.failures import unavailable_on_failure
 from infra.db.inserts import ConcurrentWrite
@@ -136,8 +136,7 @@ def _keys(rows: Sequence[tuple]) -> tuple[list[int], list[int], list[int], list[
     """The summary key of each employee row, a column each: years, departments, jobs, quarters. Rows of lines in
     the table's form (core.line_form) are read off the lines' texts, none parsed."""
     if isinstance(rows, LineRows):
-        years, quarters = years_and_quarters_of_texts(rows.texts(_DATETIME))
-        return years, list(map(int, rows.texts(_DEPARTMENT))), list(map(int, rows.texts(_JOB))), quarters
+        return tuple(list(map(int, texts)) for texts in _key_texts(rows))
     years, quarters = years_and_quarters(list(map(itemgetter(_DATETIME), rows)))
     return years, list(map(itemgetter(_DEPARTMENT), rows)), list(map(itemgetter(_JOB), rows)), quarters
 

@@ -106,10 +106,6 @@ class PostgresBatch:
             connection.autocommit = True
             with connection.cursor() as cursor:
                 yield connection, cursor
-        except psycopg.IntegrityError as error:
-            if not _rolled_back(connection):
-                pooled.invalidate()
-            raise sa.exc.IntegrityError("batch", None, error) from error
         except psycopg.OperationalError as error:
             # A connection the server cut may not know it yet: its ROLLBACK then fails too.
             if connection.closed or not _rolled_back(connection):
@@ -118,9 +114,11 @@ class PostgresBatch:
                 pooled.invalidate(error)
                 self._engine.dispose()
             raise StoreUnavailable(f"the database is unavailable: {error}") from error
-        except BaseException:
+        except BaseException as error:
             if not _rolled_back(connection):
                 pooled.invalidate()
+            if isinstance(error, psycopg.IntegrityError):
+                raise sa.exc.IntegrityError("batch", None, error) from error
             raise
         finally:
             if not connection.closed:

@@ -12,12 +12,11 @@ from __future__ import annotations
 import csv
 import io
 from functools import cache
-from operator import itemgetter
 from typing import Sequence
 
 import sqlalchemy as sa
 
-from core.line_form import LineRows
+from core.line_form import LineRows, ids_of
 from infra.db.bulk import dense_range, int_array, pg_type
 from infra.db.written_lines import plain_text
 
@@ -33,10 +32,9 @@ def new_rows_statement(table: sa.Table, rows: Sequence[tuple], lines: Sequence[s
     statement's snapshot fail it on the primary key, as a COPY would."""
     if isinstance(rows, LineRows):
         text, fields_apart, rows_apart = "\n".join(rows.lines), ",", "\n"
-        ids = rows.keys.ids
     else:
         text, fields_apart, rows_apart = _as_text(table, rows, lines)
-        ids = list(map(itemgetter(table.c.keys().index("id")), rows))
+    ids = ids_of(rows)
     params = {"text": text, "fields_apart": fields_apart, "rows_apart": rows_apart}
     if span := dense_range(ids):  # the usual batch: one range scan, mostly empty
         params["low"], params["high"] = span
