@@ -22,7 +22,7 @@ from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 from statistics import median
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import sqlalchemy as sa
 
@@ -42,6 +42,7 @@ PG_HOST = sa.engine.make_url(POSTGRES)
 
 LOAD_CHILD = str(PROJECT_DIR / "tools" / "load_child.py")  # one timed load in a process of its own
 FLOOR = "psql \\copy, real table, FK triggers off"  # what the server itself needs for our schema
+MARIADB_FLOOR = "MariaDB LOAD DATA, real table, FK checks off"  # the same for MariaDB
 SCALE_OUT = str(PROJECT_DIR / "tools" / "scale_out.py")  # one load through a real worker, 1 and 2 processes
 
 
@@ -162,6 +163,30 @@ def copy_into_real_table(data: Path, triggers: bool = True) -> dict:
         load_parents(db.url, data)
         role = [] if triggers else ["SET session_replication_role = replica"]
         _, seconds = psql(db.name, *role, f"\\copy hired_employees FROM '{clean}' CSV")
+    return {"seconds": seconds, "note": "valid rows only"}
+
+
+def load_data_into_real_table(data: Path) -> dict:
+    """MariaDB's floor, as FLOOR is PostgreSQL's: the valid rows into the real table in one `LOAD DATA LOCAL
+    INFILE`, one transaction, the FK checks off; timed to its commit. A server that refuses a client's file
+    (`local_infile` off) is reported as skipped."""
+    clean = data / "clean.csv"
+    with Database(MARIADB) as db:
+        schema(db.url)
+        load_parents(db.url, data)
+        engine = sa.create_engine(db.url, connect_args={"local_infile": True})
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("SET foreign_key_checks = 0")
+                started = time.perf_counter()
+                conn.exec_driver_sql(f"LOAD DATA LOCAL INFILE '{clean}' INTO TABLE hired_employees FIELDS "
+                                     "TERMINATED BY ',' (id, name, @at, department_id, job_id) "
+                                     "SET datetime = REPLACE(@at, 'T', ' ')")
+            seconds = time.perf_counter() - started
+        except sa.exc.DBAPIError as error:
+            return {"skipped": f"the server took no LOAD DATA LOCAL INFILE: {error.orig}"}
+        finally:
+            engine.dispose()
     return {"seconds": seconds, "note": "valid rows only"}
 
 
@@ -412,6 +437,7 @@ def main() -> None:
             "psql \\copy, real table": lambda: copy_into_real_table(data),
             "ours, PostgreSQL, a role without superuser": lambda: ours_without_superuser(data),
             "ours, MariaDB (INSERT IGNORE)": lambda: ours_in_a_new_database(MARIADB, data),
+            MARIADB_FLOOR: lambda: load_data_into_real_table(data),
             "ours, SQLite": lambda: ours_in_a_new_sqlite_file(data, tmp),
             "bare executemany, SQLite": lambda rows=clean: sqlite_bare(data, rows, tmp),
         }, ROUNDS))
@@ -445,7 +471,11 @@ def alternated(paths: dict, rounds: int) -> dict:
     for _ in range(rounds):
         for name, run in paths.items():
             runs[name].append(run())
-    return {name: {**_median_run(taken), "alternated": True} for name, taken in runs.items()}
+    figures = {}
+    for name, taken in runs.items():
+        skipped = [run for run in taken if "skipped" in run]  # a path this machine cannot run: said, not timed
+        figures[name] = skipped[0] if skipped else {**_median_run(taken), "alternated": True}
+    return figures
 
 
 def scale_out(data: Path, rounds: int) -> list[dict]:
@@ -486,18 +516,31 @@ def memory_at(size: int, data: Path, tmp: Path) -> float:
         return round(ours(db.url, part)["peak_rss_mb"], 1)
 
 
-# Each yardstick of the load pipeline (issue "one load pipeline at the database's own speed"): ours, its
-# baseline measured in the same run, and the ratio it must keep (and the one it aims for).
+class Target(NamedTuple):
+    """A yardstick of the load pipeline (issue "one load pipeline at the database's own speed"): ours, its
+    baseline measured in the same run, and the ratio it must keep and the one it aims for. Without a must it
+    is shown for what it tells (where the time goes), not as a target."""
+    label: str
+    mine: str
+    baseline: str
+    must: float | None = None
+    goal: float | None = None
+    higher: bool = False  # a ratio that must be at least the must (how many times faster ours is)
+
+
 TARGETS = [
-    ("PostgreSQL, ours / \\copy real table, FK triggers off (the floor)", "ours, PostgreSQL", FLOOR, 2.0, 1.3),
-    ("PostgreSQL, one worker process, one task / the floor", "worker, 1 process, one task", FLOOR, 2.0, 1.3),
-    ("PostgreSQL, two worker processes, chunked / the floor", "worker, 2 processes, chunked", FLOOR, 1.7, 1.1),
-    ("PostgreSQL without superuser / \\copy real table with triggers", "ours, PostgreSQL, a role without superuser",
-     "psql \\copy, real table", 1.3, 1.1),
-    ("SQLite, ours / bare executemany", "ours, SQLite", "bare executemany, SQLite", 2.0, 1.3),
-    ("MariaDB, ours / ours on PostgreSQL", "ours, MariaDB (INSERT IGNORE)", "ours, PostgreSQL", 1.5, 1.2),
-    ("pandas.to_sql / ours on PostgreSQL (higher is better)", "pandas.to_sql, PostgreSQL", "ours, PostgreSQL",
-     None, None),
+    Target("PostgreSQL, ours / \\copy real table, FK triggers off (the floor)", "ours, PostgreSQL", FLOOR, 2.0, 1.3),
+    Target("PostgreSQL, one worker process, one task / the floor", "worker, 1 process, one task", FLOOR, 2.0, 1.3),
+    Target("PostgreSQL, two worker processes, chunked / the floor", "worker, 2 processes, chunked", FLOOR, 1.7, 1.1),
+    Target("PostgreSQL without superuser / \\copy real table with triggers",
+           "ours, PostgreSQL, a role without superuser", "psql \\copy, real table", 1.3, 1.1),
+    Target("SQLite, ours / bare executemany", "ours, SQLite", "bare executemany, SQLite", 2.0, 1.3),
+    Target("MariaDB, ours / ours on PostgreSQL", "ours, MariaDB (INSERT IGNORE)", "ours, PostgreSQL", 1.5, 1.2),
+    Target("  MariaDB, ours / LOAD DATA real table, FK checks off (its floor)", "ours, MariaDB (INSERT IGNORE)",
+           MARIADB_FLOOR),
+    Target("  MariaDB's floor / PostgreSQL's floor", MARIADB_FLOOR, FLOOR),
+    Target("pandas.to_sql / ours on PostgreSQL (higher is better)", "pandas.to_sql, PostgreSQL", "ours, PostgreSQL",
+           2.5, 4.0, higher=True),
 ]
 
 
@@ -513,14 +556,17 @@ def ratio_of(mine: dict, baseline: dict) -> tuple[float, list[float]]:
 def targets(results: dict) -> None:
     paths = results["paths"]
     print(f"\n{'yardstick':72} {'ours':>8} {'baseline':>9} {'ratio':>7}  must / goal")
-    for label, mine, baseline, must, goal in TARGETS:
+    for label, mine, baseline, must, goal, higher in TARGETS:
         if "seconds" not in paths.get(mine, {}) or "seconds" not in paths.get(baseline, {}):
             print(f"{label:72} not measured")
             continue
         ratio, rounds = ratio_of(paths[mine], paths[baseline])
-        kept = "" if must is None else f"≤ {must} / ≤ {goal}  {'met' if ratio <= must else 'NOT met'}"
-        if must is None:  # pandas: how many times faster ours is
-            kept = f"≥ 2.5 / ≥ 4  {'met' if ratio >= 2.5 else 'NOT met'}"
+        if must is None:
+            kept = "(no target: where the time goes)"
+        elif higher:
+            kept = f"≥ {must} / ≥ {goal}  {'met' if ratio >= must else 'NOT met'}"
+        else:
+            kept = f"≤ {must} / ≤ {goal}  {'met' if ratio <= must else 'NOT met'}"
         if rounds:
             each = f"  (rounds: {', '.join(f'{r:.2f}' for r in rounds)})"
         else:  # runs not in turn with the baseline's (the worker lines): their seconds
@@ -562,6 +608,7 @@ def report(results: dict) -> None:
         shape = "one task" if run["chunks"] == 1 else f"{run['chunks']} chunks"
         print(f"  {run['processes']} worker process(es), {shape:9}: {run['seconds']:6.2f} s, "
               f"{run['rows_per_second']:>8,} rows/s, ×{run['speed_up']:.2f} the one task, "
+              f"cores busy {run.get('cores_busy')} of {os.cpu_count()}, "
               f"peak RSS of a pool process {run['peak_rss_mb']} MB; /task-status of the finished load "
               f"{run['status_bytes']:,} bytes in {run['status_ms']} ms")
     for figures in results["reports"].values():

@@ -53,6 +53,17 @@ def _worker(env: dict[str, str], processes: int, log: Path) -> subprocess.Popen:
     return worker
 
 
+def _busy_core_seconds() -> float | None:
+    """The machine's CPU time spent since boot, every core's but idle and waiting for disks (/proc/stat); None
+    where there is no /proc. Over a load, it shows whether the cores, not the load's shape, bound it."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(field) for field in stat.readline().split()[1:]]
+    except OSError:
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def _pool_peak_rss_mb(worker: subprocess.Popen) -> float:
     """The largest VmHWM among the worker's pool processes: what one of them needed at most."""
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(worker.pid)], capture_output=True, text=True).stdout
@@ -85,7 +96,7 @@ def run(data: Path, processes: int, chunk_bytes: int, tmp: Path) -> dict:
         worker = _worker(env, processes, tmp / f"{queue}.log")
         try:
             services = build_services(Settings.from_env(settings, env_file=None))
-            started = time.perf_counter()
+            started, busy_before = time.perf_counter(), _busy_core_seconds()
             task_id = services.load_requests.load_table(Table.HIRED_EMPLOYEES)
             deadline = time.monotonic() + LOAD_SECONDS
             while not (record := services.tasks.status(task_id)).state.finished:
@@ -93,6 +104,7 @@ def run(data: Path, processes: int, chunk_bytes: int, tmp: Path) -> dict:
                     sys.exit(f"the load did not finish in {LOAD_SECONDS} s")
                 time.sleep(0.1)
             seconds = time.perf_counter() - started
+            busy = None if busy_before is None else _busy_core_seconds() - busy_before
             peak_rss_mb = _pool_peak_rss_mb(worker)
             status_bytes, status_ms = _status_answer(settings, task_id)
         finally:
@@ -107,7 +119,7 @@ def run(data: Path, processes: int, chunk_bytes: int, tmp: Path) -> dict:
     return {"processes": processes, "chunks": chunks, "seconds": round(seconds, 2), "peak_rss_mb": peak_rss_mb,
             "rows_per_second": round(total["processed"] / seconds), "processed": total["processed"],
             "inserted": total["inserted"], "errors": total["errors"], "status_bytes": status_bytes,
-            "status_ms": status_ms}
+            "status_ms": status_ms, "cores_busy": None if busy is None else round(busy / seconds, 2)}
 
 
 def _status_answer(settings: dict[str, str], task_id: str) -> tuple[int, float]:
