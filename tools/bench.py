@@ -4,7 +4,8 @@ A measurement, not a test. BENCH_ROWS rows (default 1M) are generated with `flas
 path runs against a database of its own on the local servers (BENCH_POSTGRES, BENCH_MARIADB), which
 is dropped afterwards. The paths of the paired targets (all but pandas', which runs once, and the worker lines)
 run BENCH_ROUNDS times (default 3) in turns, and such a target's ratio is the median of its rounds' ratios. The
-worker lines run tools/scale_out.py BENCH_ROUNDS times after them, and each takes its median run over the floor's.
+worker lines run tools/scale_out.py BENCH_ROUNDS times after them, each time just after a floor's run of its own,
+and their ratios too are the medians of their rounds'.
 Prints a table, then one JSON line with the same figures.
 """
 from __future__ import annotations
@@ -42,6 +43,7 @@ PG_HOST = sa.engine.make_url(POSTGRES)
 
 LOAD_CHILD = str(PROJECT_DIR / "tools" / "load_child.py")  # one timed load in a process of its own
 FLOOR = "psql \\copy, real table, FK triggers off"  # what the server itself needs for our schema
+WORKERS_FLOOR = f"{FLOOR}, in the worker rounds"  # the same, run in turn with the worker lines
 MARIADB_FLOOR = "MariaDB LOAD DATA, real table, FK checks off"  # the same for MariaDB
 SCALE_OUT = str(PROJECT_DIR / "tools" / "scale_out.py")  # one load through a real worker, 1 and 2 processes
 
@@ -454,10 +456,10 @@ def main() -> None:
         results["memory"] = {}
         for size in sorted({100_000, ROWS}):
             results["memory"][size] = memory_at(size, data, tmp)
-        results["scale_out"] = scale_out(data, ROUNDS)
+        results["scale_out"], paths[WORKERS_FLOOR] = scale_out(data, ROUNDS)
         for index, run in enumerate(results["scale_out"]):
             paths[_worker_path(run, index == 0)] = {"seconds": run["seconds"], "peak_rss_mb": run["peak_rss_mb"],
-                                                    "runs": run["runs"]}
+                                                    "runs": run["runs"], "alternated": True}
         results["report_targets"] = report_bench.run(data, tmp)
     report(results)
 
@@ -478,14 +480,17 @@ def alternated(paths: dict, rounds: int) -> dict:
     return figures
 
 
-def scale_out(data: Path, rounds: int) -> list[dict]:
-    """tools/scale_out.py `rounds` times: each of its loads (one task, then chunks on one and two processes) as
-    its median run, with every run's seconds beside it and the largest peak RSS of any run."""
-    taken = []
+def scale_out(data: Path, rounds: int) -> tuple[list[dict], dict]:
+    """tools/scale_out.py `rounds` times, each just after a run of the floor: each of its loads (one task, then
+    chunks on one and two processes) as its median run, with every run's seconds beside them (in the rounds'
+    order, as the floor's) and the largest peak RSS of any run; and the floor's runs."""
+    taken, floors = [], []
     for _ in range(rounds):
+        floors.append(copy_into_real_table(data, triggers=False))
         out, _, _ = run_child([sys.executable, SCALE_OUT, "--data", str(data), "--processes", "1", "2"])
         taken.append([json.loads(line) for line in out.splitlines() if line.startswith("{")])
-    return [{**_median_run(runs), "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)} for runs in zip(*taken)]
+    loads = [{**_median_run(runs), "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)} for runs in zip(*taken)]
+    return loads, {**_median_run(floors), "alternated": True}
 
 
 def _median_run(runs: list[dict]) -> dict:
@@ -530,8 +535,10 @@ class Target(NamedTuple):
 
 TARGETS = [
     Target("PostgreSQL, ours / \\copy real table, FK triggers off (the floor)", "ours, PostgreSQL", FLOOR, 2.0, 1.3),
-    Target("PostgreSQL, one worker process, one task / the floor", "worker, 1 process, one task", FLOOR, 2.0, 1.3),
-    Target("PostgreSQL, two worker processes, chunked / the floor", "worker, 2 processes, chunked", FLOOR, 1.7, 1.1),
+    Target("PostgreSQL, one worker process, one task / the floor", "worker, 1 process, one task", WORKERS_FLOOR,
+           2.0, 1.3),
+    Target("PostgreSQL, two worker processes, chunked / the floor", "worker, 2 processes, chunked", WORKERS_FLOOR,
+           1.7, 1.1),
     Target("PostgreSQL without superuser / \\copy real table with triggers",
            "ours, PostgreSQL, a role without superuser", "psql \\copy, real table", 1.3, 1.1),
     Target("SQLite, ours / bare executemany", "ours, SQLite", "bare executemany, SQLite", 2.0, 1.3),
@@ -569,7 +576,7 @@ def targets(results: dict) -> None:
             kept = f"≤ {must} / ≤ {goal}  {'met' if ratio <= must else 'NOT met'}"
         if rounds:
             each = f"  (rounds: {', '.join(f'{r:.2f}' for r in rounds)})"
-        else:  # runs not in turn with the baseline's (the worker lines): their seconds
+        else:  # a single round: its seconds
             each = f"  (runs: {', '.join(f'{r:.2f}s' for r in paths[mine]['runs'])})" if "runs" in paths[mine] else ""
         print(f"{label:72} {paths[mine]['seconds']:7.2f}s {paths[baseline]['seconds']:8.2f}s {ratio:6.2f}×  "
               f"{kept}{each}")
