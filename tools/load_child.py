@@ -42,8 +42,8 @@ def main() -> None:
         import infra.db.postgres_batch as postgres_batch
 
         postgres_batch.summary_of_inserted = lambda table: None
-        load_store.write_counting_hires = lambda conn, write_rows, table, rows, lines=(): (write_rows(
-            conn, table, rows, lines), None)
+        load_store.write_counting_hires = lambda conn, write_rows, table, rows, lines=(): write_rows(
+            conn, table, rows, lines)
 
     settings = dataclasses.replace(Settings.from_env(), database_url=args.database_url,
                                    storage_dir=args.storage_dir)

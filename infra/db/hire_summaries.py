@@ -9,21 +9,18 @@ append (Documentation/benchmarks.md has the figures).
 - PostgreSQL's batch (infra.db.postgres_insert) has the server append the rows its insert returned, in the
   same statement, and fold with one statement.
 - Every other path appends the rows it inserted from Python (write_counting_hires); SQLite and MariaDB fold
-  in Python. A MariaDB load's batches note what they appended (LandedAdditions), so that the load's end folds
-  it without reading it back (fold_landed). The writers say how many they inserted, not which: on PostgreSQL
-  (a batch that resolves rejections, or the fallback after a concurrent insert) the rows whose xmin is the
-  transaction's are the ones it inserted; elsewhere the ids of the batch present before the write are looked
-  up first, in its transaction, and the writer's count must then be exactly the rest. Another writer that
-  inserted some of those ids in between breaks that equality: the batch fails as ConcurrentWrite and is run
-  again.
+  in Python. The writers say how many they inserted, not which: on PostgreSQL (a batch that resolves
+  rejections, or the fallback after a concurrent insert) the rows whose xmin is the transaction's are the
+  ones it inserted; elsewhere the ids of the batch present before the write are looked up first, in its
+  transaction, and the writer's count must then be exactly the rest. Another writer that inserted some of
+  those ids in between breaks that equality: the batch fails as ConcurrentWrite and is run again.
 - SQL Server (compiled here, not run) upserts each batch's counts into hire_summaries directly.
 """
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from operator import itemgetter
-from typing import NamedTuple, Sequence
+from typing import Sequence
 
 import sqlalchemy as sa
 
@@ -40,23 +37,18 @@ _DATETIME, _DEPARTMENT, _JOB = (hired_employees.c.keys().index(name) for name in
                                                                                  "job_id"))
 
 
-class Appended(NamedTuple):
-    """The row of hire_summary_additions a batch appended: its id, and the keys it holds (their digits)."""
-    id: int
-    keys: tuple[list[str], list[str], list[str], list[str]]
-
-
 def write_counting_hires(conn: sa.Connection, write_rows: RowWriter, table: sa.Table, rows: Sequence[tuple],
-                         lines: Sequence[str] = ()) -> tuple[int, Appended | None]:
+                         lines: Sequence[str] = ()) -> int:
     """write_rows(conn, table, rows, lines), and for hired_employees the summary of the rows it inserted
-    added in the same transaction. Returns how many rows went in, and the addition appended (if any)."""
+    added in the same transaction. Returns what write_rows returns: how many rows went in."""
     if table is not hired_employees or not rows:
-        return write_rows(conn, table, rows, lines), None
+        return write_rows(conn, table, rows, lines)
     inserted = _INSERTED_ROWS.get(conn.dialect.name, _absent_before)(conn, write_rows, rows, lines)
     if conn.dialect.name in _FOLDS:
-        return len(inserted), append(conn, inserted)
-    add(conn, counts(inserted))
-    return len(inserted), None
+        append(conn, inserted)
+    else:
+        add(conn, counts(inserted))
+    return len(inserted)
 
 
 def _own_after(conn: sa.Connection, write_rows: RowWriter, rows: Sequence[tuple], lines: Sequence[str]):
@@ -105,20 +97,17 @@ def counts(rows: Sequence[tuple]) -> Counter:
     return Counter(zip(*_keys(rows)))
 
 
-def append(conn: sa.Connection, rows: Sequence[tuple]) -> Appended | None:
-    """One row of hire_summary_additions: the key of each employee row (in the table's column order), a 1 each.
-    Returns it where its keys were written as digits (every dialect but PostgreSQL)."""
+def append(conn: sa.Connection, rows: Sequence[tuple]) -> None:
+    """One row of hire_summary_additions: the key of each employee row (in the table's column order), a 1 each."""
     if not rows:
-        return None
+        return
     if conn.dialect.name == "postgresql":  # int[] columns, bound as arrays
         conn.execute(hire_summary_additions.insert(), dict(zip(COLUMNS, (*_keys(rows), [1] * len(rows)))))
-        return None
+        return
     # JSON columns: each array is one text of the numbers' digits, which rows of lines in the form already
     # hold; SQLAlchemy's JSON type would take lists of ints, made from those digits, and encode them again.
-    keys = _key_texts(rows)
-    result = conn.execute(_APPEND_AS_JSON, dict(zip(COLUMNS, (*map(_json_numbers, keys),
-                                                               "[" + "1," * (len(rows) - 1) + "1]"))))
-    return Appended(result.lastrowid, keys)
+    conn.execute(_APPEND_AS_JSON, dict(zip(COLUMNS, (*map(_json_numbers, _key_texts(rows)),
+                                                      "[" + "1," * (len(rows) - 1) + "1]"))))
 
 
 _APPEND_AS_JSON = sa.text(f"INSERT INTO {hire_summary_additions.name} ({', '.join(COLUMNS)}) "
@@ -216,52 +205,6 @@ def _fold_here(conn: sa.Connection) -> None:
     add(conn, found)
 
 
-class LandedAdditions:
-    """The additions a load's batches appended, counted as each batch's transaction commits, so that the load's
-    end folds them without reading them back (fold_landed). Commit threads note; the load's end takes. Its size
-    is bounded by the keys there are, not by the rows."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._ids: list[int] = []
-        self._counts: Counter = Counter()  # by the keys' digits
-
-    def note(self, appended: Appended) -> None:
-        """An addition whose transaction has committed (one that did not must never be noted)."""
-        with self._lock:
-            self._ids.append(appended.id)
-            self._counts.update(zip(*appended.keys))
-
-    def take(self) -> tuple[list[int], Counter]:
-        """The additions noted so far and the hires per key they hold; forgotten here."""
-        with self._lock:
-            taken, self._ids, self._counts = (self._ids, self._counts), [], Counter()
-        ids, by_digits = taken
-        ids.sort()  # taken in the order every fold takes them
-        found: Counter = Counter()
-        for key, hired in by_digits.items():  # "07" and "7" are one department
-            found[tuple(map(int, key))] += hired
-        return ids, found
-
-
-def fold_landed(conn: sa.Connection, ids: list[int], found: Counter) -> bool:
-    """Folds the additions `ids`, whose hires per key `found` holds (LandedAdditions.take), in the caller's
-    transaction: deleted, then added to hire_summaries. False when another fold or a rebuild took some of them
-    first: nothing is added, and the caller rolls back and folds what the table holds instead."""
-    deleted = 0
-    for start in range(0, len(ids), _FOLD_IDS):
-        deleted += conn.execute(_DELETE_ADDITIONS, {"ids": ids[start:start + _FOLD_IDS]}).rowcount
-    if deleted != len(ids):
-        return False
-    add(conn, found)
-    return True
-
-
-_FOLD_IDS = 500  # ids a statement, under SQLite's parameter limit
-_DELETE_ADDITIONS = hire_summary_additions.delete().where(
-    hire_summary_additions.c.id.in_(sa.bindparam("ids", expanding=True)))
-
-
 def _add_up(found: Counter, additions) -> None:
     """Adds rows of hire_summary_additions (their five arrays, in COLUMNS' order) to the counts per key."""
     for *keys, hired in additions:
@@ -281,7 +224,8 @@ def _take_page(conn: sa.Connection) -> list[tuple]:
     # MariaDB takes no LIMIT in an IN subquery: the page is read, locked, then deleted by its ids.
     page = list(conn.execute(first.add_columns(*_ARRAYS).with_for_update()))
     if page:
-        conn.execute(_DELETE_ADDITIONS, {"ids": [row[0] for row in page]})
+        conn.execute(hire_summary_additions.delete().where(hire_summary_additions.c.id.in_(
+            sa.bindparam("ids", expanding=True))), {"ids": [row[0] for row in page]})
     return [row[1:] for row in page]
 
 

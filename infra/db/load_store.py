@@ -15,7 +15,7 @@ from domain.tables import Table
 from infra.db.bulk import bulk_writer, present_ids, sqlite_executemany
 from infra.db.engine import is_sqlite_file
 from infra.db.failures import unavailable_on_failure
-from infra.db.hire_summaries import Appended, LandedAdditions, fold, fold_landed, write_counting_hires
+from infra.db.hire_summaries import fold, write_counting_hires
 from infra.db.inserts import ConcurrentWrite, insert_new_rows
 from infra.db.postgres_batch import PostgresBatch
 from infra.db.rejection_rows import REJECTION_COLUMNS, rejection_row, rejection_values, rejections_as_json_rows
@@ -57,9 +57,6 @@ class SqlLoadStore:
             self.commits_in_flight = 0  # a database in memory is this process's own: committed in turn
         # PostgreSQL's rows text and MariaDB's literals are made from the lines; SQLite's executemany is not.
         self.writes_from_lines = self._write_rows is not sqlite_executemany
-        # Where every batch of a load commits alone (MariaDB), each notes the summary's addition it committed,
-        # and the load's end folds those without reading them back. SQLite's groups fold from the table.
-        self._landed = LandedAdditions() if self.batches_per_commit == 1 else None
 
     def known_ids(self, table: Table, ids: Iterable[int]) -> set[int]:
         with unavailable_on_failure(), self._engine.connect() as conn:
@@ -84,13 +81,13 @@ class SqlLoadStore:
                     return self._postgres.commit(write, durable=durable)
                 # A batch that also updates logged rejections (a replay, a fixed export come back): the
                 # SQLAlchemy path, whose transaction takes those updates too (and waits for the disk).
-                return self._commit(write, self._write_rows, in_a_load=not durable)
+                return self._commit(write, self._write_rows)
             except IntegrityError:
                 if not self._has_fast_path or self._recorded(write) is not None:
                     raise
                 # The bulk path met a row another writer inserted meanwhile: once more on the portable
                 # path, which skips present ids by itself.
-                return self._commit(write, insert_new_rows, in_a_load=not durable)
+                return self._commit(write, insert_new_rows)
         except IntegrityError as error:
             # Another delivery of the same task committed this batch first: its figures stand.
             recorded = self._recorded(write)
@@ -107,15 +104,8 @@ class SqlLoadStore:
             self._postgres.make_durable()
             return
         try:
-            ids, found = self._landed.take() if self._landed else ([], None)
-            with unavailable_on_failure(), self._engine.connect() as conn:
-                with conn.begin() as transaction:
-                    if ids and fold_landed(conn, ids, found):
-                        return
-                    transaction.rollback()
-                # None noted, or another fold or a rebuild took some first: what the table holds is folded.
-                with conn.begin():
-                    fold(conn)
+            with unavailable_on_failure(), self._engine.begin() as conn:
+                fold(conn)
         except StoreUnavailable as error:
             # Every batch has landed; the summary counts its additions whether folded or not (the next
             # report folds them), so a fold that met a lock or a lost connection does not fail the load.
@@ -129,26 +119,20 @@ class SqlLoadStore:
             return [self.commit_batch(writes[0], durable=False)]
         try:
             with unavailable_on_failure(), self._engine.begin() as conn:
-                return [self._write(conn, write, self._write_rows)[0] for write in writes]
+                return [self._write(conn, write, self._write_rows) for write in writes]
         except (IntegrityError, ConcurrentWrite):
             # Another writer or another delivery met one of them: all rolled back, then batch by batch,
             # each with the recovery commit_batch knows.
             return [self.commit_batch(write) for write in writes]
 
-    def _commit(self, write: BatchWrite, write_rows, *, in_a_load: bool = False) -> BatchSummary:
-        """The batch in a transaction of its own. In a load, the summary's addition it committed is noted for
-        the load's end to fold (make_durable)."""
+    def _commit(self, write: BatchWrite, write_rows) -> BatchSummary:
         with unavailable_on_failure(), self._engine.begin() as conn:
-            summary, appended = self._write(conn, write, write_rows)
-        if in_a_load and appended and self._landed:
-            self._landed.note(appended)
-        return summary
+            return self._write(conn, write, write_rows)
 
-    def _write(self, conn: sa.Connection, write: BatchWrite, write_rows) -> tuple[BatchSummary, Appended | None]:
+    def _write(self, conn: sa.Connection, write: BatchWrite, write_rows) -> BatchSummary:
         # The rows, and for employees the report summary of those it inserted (infra.db.hire_summaries).
-        inserted, appended = write_counting_hires(conn, write_rows, TABLES[write.table.value], write.rows,
-                                                  write.lines)
-        summary = write.summary(inserted)
+        summary = write.summary(write_counting_hires(conn, write_rows, TABLES[write.table.value], write.rows,
+                                                     write.lines))
         if write.rejections:
             (relog if write.rechecks else self._write_rejections)(conn, write.rejections)
         if write.resolves:
@@ -157,7 +141,7 @@ class SqlLoadStore:
         # cache key every time.
         conn.execute(_RECORD_BATCH, {"task_id": write.task_id, "table_name": write.table.value,
                                      "committed_at": self._clock(), **summary.as_dict()})
-        return summary, appended
+        return summary
 
 
 _RECORD_BATCH = load_batches.insert()

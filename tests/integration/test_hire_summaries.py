@@ -16,16 +16,13 @@ import pytest
 import sqlalchemy as sa
 
 import infra.db.hire_summaries as hire_summaries_module
-from config import Settings
 from core.errors import StoreUnavailable
 from core.line_form import LineForm
 from domain.rules import RULES
 from domain.tables import Table
-from infra.db.engine import create_engine
-from infra.db.hire_summaries import LandedAdditions, SqlHireSummary, append, fold, fold_landed, kept_counts
+from infra.db.hire_summaries import SqlHireSummary, append, fold, kept_counts
 from infra.db.schema import hire_summaries, hire_summary_additions
 from main import build_services
-from tests.conftest import emptied
 from tests.summaries import assert_summary_equals_the_rows as summary_equals_the_rows
 
 YEARS = (2020, 2021, 2022, 2023)
@@ -37,10 +34,6 @@ ATTEMPTS = 8  # as a worker retries a batch that met another writer (Celery's re
 
 @pytest.fixture
 def services(settings):
-    return _services(settings)
-
-
-def _services(settings):
     services = build_services(replace(settings, batch_size=37))  # many batches, some cut across by others
     services.upgrade_schema()
     services.ingestion.load_stream(Table.DEPARTMENTS, _csv([(i, n) for i, n in enumerate(DEPARTMENTS, 1)]),
@@ -147,58 +140,6 @@ def test_an_addition_written_off_the_lines_counts_what_their_rows_hold(engine):
         append(conn, rows)
         append(conn, [(4, "Di", datetime(2021, 10, 1), 1, 2)])
         assert kept_counts(conn) == {(999, 7, 1, 1): 1, (2021, 1, 2, 4): 3}
-
-
-def test_additions_noted_as_they_commit_are_folded_without_being_read_back(engine, monkeypatch):
-    """Where a batch appends its addition from Python, it says what it wrote; the load's end folds what its
-    batches noted from that alone: digits with leading zeros are the numbers they are."""
-    if engine.dialect.name == "postgresql":
-        pytest.skip("PostgreSQL's batches append in SQL and its fold is one statement: nothing is noted")
-    lines = ["1,Ana,2021-02-03T04:05:06Z,007,1", "2,Bea,2021-01-30T00:00:00Z,7,0001", "3,Cy,2022-12-01T00:00:00Z,1,2"]
-    landed = LandedAdditions()
-    with engine.begin() as conn:
-        landed.note(append(conn, LineForm.of(RULES[Table.HIRED_EMPLOYEES]).rows(lines)))
-        landed.note(append(conn, [(4, "Di", datetime(2021, 3, 1), 7, 1)]))
-    monkeypatch.setattr(hire_summaries_module, "_take_page", None)  # the additions are not read back
-    with engine.begin() as conn:
-        assert fold_landed(conn, *landed.take())
-    with engine.connect() as conn:
-        assert kept_counts(conn) == {(2021, 7, 1, 1): 3, (2022, 1, 2, 4): 1}
-        assert conn.execute(sa.select(sa.func.count()).select_from(hire_summary_additions)).scalar_one() == 0
-    assert landed.take() == ([], {})
-
-
-def test_a_mariadb_load_folds_what_its_batches_noted(mariadb_url, tmp_path, monkeypatch):
-    """MariaDB's batches commit one at a time, each noting its addition: the load's end reads none back."""
-    url = emptied(mariadb_url)
-    services = _services(Settings(database_url=url, storage_dir=tmp_path / "storage", var_dir=tmp_path / "var"))
-    monkeypatch.setattr(hire_summaries_module, "_take_page", None)
-    load(services, employees(random.Random(3), range(1, 400), broken=0))
-    monkeypatch.undo()  # a report's own fold may read them: there are none left
-    engine = create_engine(url)
-    try:
-        assert assert_summary_equals_the_rows(engine) == hires(engine) > 250
-        with engine.connect() as conn:
-            assert conn.execute(sa.select(sa.func.count()).select_from(hire_summary_additions)).scalar_one() == 0
-    finally:
-        engine.dispose()
-
-
-def test_additions_another_fold_took_first_are_counted_once(services, engine, monkeypatch):
-    """A fold (a report's, another load's) may take a load's additions before its end does: the end then
-    adds none of what it noted, and folds what the table holds."""
-    take = LandedAdditions.take
-
-    def taken_meanwhile(landed):
-        with engine.begin() as conn:
-            fold(conn)
-        return take(landed)
-
-    monkeypatch.setattr(LandedAdditions, "take", taken_meanwhile)
-    load(services, employees(random.Random(5), range(1, 400), broken=0))
-    assert assert_summary_equals_the_rows(engine) == hires(engine) > 250
-    with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(hire_summary_additions)).scalar_one() == 0
 
 
 def test_loads_running_at_once_over_the_same_ids_count_each_hire_once(services, engine):
