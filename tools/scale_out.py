@@ -54,14 +54,15 @@ def _worker(env: dict[str, str], processes: int, log: Path) -> subprocess.Popen:
 
 
 def _busy_core_seconds() -> float | None:
-    """The machine's CPU time spent since boot, every core's but idle and waiting for disks (/proc/stat); None
-    where there is no /proc. Over a load, it shows whether the cores, not the load's shape, bound it."""
+    """The CPU time this machine's cores have worked since boot (/proc/stat: user, nice, system, irq and
+    softirq; not idle, waiting for disks, or stolen by the host for others); None where there is no /proc. Over
+    a load, it shows whether the cores, not the load's shape, bound it."""
     try:
         with open("/proc/stat") as stat:
-            ticks = [int(field) for field in stat.readline().split()[1:]]
+            user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
     except OSError:
         return None
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def _pool_peak_rss_mb(worker: subprocess.Popen) -> float:
