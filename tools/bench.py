@@ -467,7 +467,7 @@ def main() -> None:
         results["scale_out"], paths[WORKERS_FLOOR] = scale_out(data, ROUNDS)
         for index, run in enumerate(results["scale_out"]):
             paths[_worker_path(run, index == 0)] = {"seconds": run["seconds"], "peak_rss_mb": run["peak_rss_mb"],
-                                                    "runs": run["runs"], "alternated": True}
+                                                    "runs": run["runs"], "rounds_of": "workers"}
         results["report_targets"] = report_bench.run(data, tmp)
     report(results)
 
@@ -484,7 +484,7 @@ def alternated(paths: dict, rounds: int) -> dict:
     figures = {}
     for name, taken in runs.items():
         skipped = [run for run in taken if "skipped" in run]  # a path this machine cannot run: said, not timed
-        figures[name] = skipped[0] if skipped else {**_median_run(taken), "alternated": True}
+        figures[name] = skipped[0] if skipped else {**_median_run(taken), "rounds_of": "paths"}
     return figures
 
 
@@ -498,7 +498,7 @@ def scale_out(data: Path, rounds: int) -> tuple[list[dict], dict]:
         out, _, _ = run_child([sys.executable, SCALE_OUT, "--data", str(data), "--processes", "1", "2"])
         taken.append([json.loads(line) for line in out.splitlines() if line.startswith("{")])
     loads = [{**_median_run(runs), "peak_rss_mb": max(run["peak_rss_mb"] for run in runs)} for runs in zip(*taken)]
-    return loads, {**_median_run(floors), "alternated": True}
+    return loads, {**_median_run(floors), "rounds_of": "workers"}
 
 
 def _median_run(runs: list[dict]) -> dict:
@@ -561,8 +561,10 @@ TARGETS = [
 
 def ratio_of(mine: dict, baseline: dict) -> tuple[float, list[float]]:
     """mine's seconds over baseline's: the median of the ratios round by round where both ran in the same
-    rounds (alternated), else the ratio of their median runs; and the rounds' ratios."""
-    if mine.get("alternated") and baseline.get("alternated") and len(mine["runs"]) == len(baseline["runs"]) > 1:
+    rounds (the same `rounds_of`: alternated's, or scale_out's), else the ratio of their median runs; and the
+    rounds' ratios."""
+    rounds_of = mine.get("rounds_of")
+    if rounds_of and rounds_of == baseline.get("rounds_of") and len(mine["runs"]) == len(baseline["runs"]) > 1:
         rounds = [m / b for m, b in zip(mine["runs"], baseline["runs"])]
         return median(rounds), rounds
     return mine["seconds"] / baseline["seconds"], []
